@@ -1,0 +1,48 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// One idea per module, dependencies pointing one way:
+// NXIR at the bottom; NXFormat, NXRuntime and NXModels on NXIR; NXConverters on NXFormat and
+// NXModels; NXPathology on NXRuntime; the `nx` CLI, thin, on everything.
+let package = Package(
+    name: "HistoNeXt",
+    products: [
+        .executable(name: "nx", targets: ["nx"]),
+        .library(name: "NXIR", targets: ["NXIR"]),
+        .library(name: "NXFormat", targets: ["NXFormat"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            path: "Sources/CBLAS",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .systemLibrary(
+            name: "CPNG",
+            path: "Sources/CPNG",
+            pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]
+        ),
+        .target(name: "NXIR"),
+        .target(
+            name: "NXFormat",
+            dependencies: ["NXIR", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        .executableTarget(
+            name: "nx",
+            dependencies: [
+                "NXIR", "NXFormat",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "NXIRTests", dependencies: ["NXIR"]),
+        .testTarget(
+            name: "NXFormatTests",
+            dependencies: ["NXIR", "NXFormat"]
+        ),
+    ]
+)
