@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "nx", targets: ["nx"]),
         .library(name: "NXIR", targets: ["NXIR"]),
         .library(name: "NXFormat", targets: ["NXFormat"]),
+        .library(name: "NXRuntime", targets: ["NXRuntime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
@@ -32,10 +33,11 @@ let package = Package(
             name: "NXFormat",
             dependencies: ["NXIR", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
+        .target(name: "NXRuntime", dependencies: ["NXIR", "CBLAS"]),
         .executableTarget(
             name: "nx",
             dependencies: [
-                "NXIR", "NXFormat",
+                "NXIR", "NXFormat", "NXRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -44,5 +46,7 @@ let package = Package(
             name: "NXFormatTests",
             dependencies: ["NXIR", "NXFormat"]
         ),
+        .testTarget(name: "NXRuntimeTests", dependencies: ["NXIR", "NXRuntime", "NXFormat"]),
+        .testTarget(name: "NXConformanceTests", dependencies: ["NXIR", "NXRuntime", "NXFormat"]),
     ]
 )

@@ -219,3 +219,21 @@ public enum ONNXReader {
         }
     }
 }
+
+extension ONNXReader {
+    /// Reads one serialized `TensorProto`, as the ONNX backend tests store their inputs and
+    /// expected outputs (`input_0.pb`, `output_0.pb`).
+    public static func readTensor(path: String) throws -> (name: String, tensor: Tensor) {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw FormatError.file(path, "cannot read: \(error.localizedDescription)")
+        }
+        let proto: Onnx_TensorProto
+        do { proto = try Onnx_TensorProto(serializedBytes: data) } catch {
+            throw FormatError.file(path, "not a serialized ONNX tensor (\(error))")
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        let context = Context(source: path, baseDirectory: directory.isEmpty ? "." : directory)
+        return (proto.name, try context.tensor(proto))
+    }
+}

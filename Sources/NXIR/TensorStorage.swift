@@ -1,20 +1,25 @@
-/// The bytes behind a tensor: either a buffer this object owns, or a read-only region of a
-/// memory-mapped file that it keeps alive. Immutable once made, so sharing is safe.
+/// The bytes behind a tensor: a buffer this object owns, a buffer lent by a pool (returned
+/// to it when the last tensor using it goes away), or a read-only region of a memory-mapped
+/// file that it keeps alive. Shared freely; only the code that just allocated a buffer
+/// writes to it, before handing the tensor on.
 public final class TensorStorage: @unchecked Sendable {
     public let bytes: UnsafeRawBufferPointer
-    private let mapping: MappedFile?
+    private let origin: Origin
 
-    /// Copies `source` into a new owned, 64-byte aligned buffer.
-    public init(copying source: UnsafeRawBufferPointer) {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(source.count, 1), alignment: 64)
-        if let base = source.baseAddress, source.count > 0 {
-            buffer.baseAddress!.copyMemory(from: base, byteCount: source.count)
-        }
-        bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<source.count])
-        mapping = nil
+    private enum Origin {
+        case owned
+        case pooled(UnsafeMutableRawBufferPointer, @Sendable (UnsafeMutableRawBufferPointer) -> Void)
+        case mapped(MappedFile)
     }
 
-    /// Makes an owned zeroed buffer and lets `fill` write it once.
+    /// Copies `source` into a new owned, 64-byte aligned buffer.
+    public convenience init(copying source: UnsafeRawBufferPointer) {
+        self.init(byteCount: source.count) { buffer in
+            if let base = source.baseAddress, source.count > 0 { buffer.baseAddress!.copyMemory(from: base, byteCount: source.count) }
+        }
+    }
+
+    /// Makes an owned buffer, zeroed, and lets `fill` write it once.
     public init(byteCount: Int, fill: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
         buffer.initializeMemory(as: UInt8.self, repeating: 0)
@@ -24,7 +29,18 @@ public final class TensorStorage: @unchecked Sendable {
             throw error
         }
         bytes = UnsafeRawBufferPointer(region)
-        mapping = nil
+        origin = .owned
+    }
+
+    /// Uses the first `count` bytes of `buffer`, lent by a pool; `release` gives the whole
+    /// buffer back when this storage is freed.
+    public init(
+        lending buffer: UnsafeMutableRawBufferPointer, count: Int,
+        release: @escaping @Sendable (UnsafeMutableRawBufferPointer) -> Void
+    ) {
+        precondition(count <= buffer.count, "lent buffer too small")
+        bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+        origin = .pooled(buffer, release)
     }
 
     /// A view of `count` bytes at `offset` in a mapped file; the caller has checked the range.
@@ -33,13 +49,23 @@ public final class TensorStorage: @unchecked Sendable {
         bytes = count == 0
             ? UnsafeRawBufferPointer(start: nil, count: 0)
             : UnsafeRawBufferPointer(rebasing: file.bytes[offset..<(offset + count)])
-        mapping = file
+        origin = .mapped(file)
     }
 
-    public var isMapped: Bool { mapping != nil }
+    public var isMapped: Bool { if case .mapped = origin { true } else { false } }
     public var count: Int { bytes.count }
 
+    /// Writable address of a buffer in memory; `nil` for mapped files, which are read-only.
+    public var mutableBaseAddress: UnsafeMutableRawPointer? {
+        if case .mapped = origin { return nil }
+        return bytes.baseAddress.map { UnsafeMutableRawPointer(mutating: $0) }
+    }
+
     deinit {
-        if mapping == nil, let base = bytes.baseAddress { UnsafeMutableRawPointer(mutating: base).deallocate() }
+        switch origin {
+        case .owned: if let base = bytes.baseAddress { UnsafeMutableRawPointer(mutating: base).deallocate() }
+        case .pooled(let buffer, let release): release(buffer)
+        case .mapped: break
+        }
     }
 }

@@ -1,0 +1,54 @@
+import Dispatch
+import NXIR
+
+/// What a kernel gets while running: output allocation and parallel loops sized to the
+/// session's thread count. One per `Session.run`, so concurrent runs share nothing mutable
+/// except the thread-safe buffer pool.
+public final class ExecutionContext: @unchecked Sendable {
+    public let threads: Int
+    let pool: BufferPool
+
+    init(threads: Int, pool: BufferPool) {
+        self.threads = max(1, threads)
+        self.pool = pool
+    }
+
+    /// A new tensor whose contents the caller must fully write before returning it.
+    public func allocate(_ type: DataType, _ shape: [Int]) -> (tensor: Tensor, data: UnsafeMutableRawPointer) {
+        let count = elementCount(shape) * (type.byteSize ?? 1)
+        let storage = pool.storage(byteCount: count)
+        return (Tensor(dataType: type, shape: shape, storage: storage), storage.mutableBaseAddress!)
+    }
+
+    /// A float32 tensor and a typed pointer to fill it.
+    public func allocateFloats(_ shape: [Int]) -> (tensor: Tensor, data: UnsafeMutablePointer<Float>) {
+        let (tensor, data) = allocate(.float32, shape)
+        return (tensor, data.assumingMemoryBound(to: Float.self))
+    }
+
+    /// Runs `body` over `0..<count` split into at most `threads` contiguous chunks of at
+    /// least `grain` items each; sequential when that gives one chunk.
+    public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let chunks = min(threads, max(1, count / max(grain, 1)))
+        if chunks <= 1 {
+            body(0..<count)
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let work = UncheckedBox(body)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let start = count * chunk / chunks
+                let end = count * (chunk + 1) / chunks
+                if start < end { work.value(start..<end) }
+            }
+        }
+    }
+}
+
+/// Carries a non-Sendable closure into `concurrentPerform`, whose iterations each call it on
+/// a disjoint range: the kernels' own partitioning is what makes that safe.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

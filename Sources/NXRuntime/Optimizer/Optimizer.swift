@@ -1,0 +1,27 @@
+import NXIR
+
+/// Runs the graph passes in order, repeatedly, until the model stops changing (at most a few
+/// rounds: each pass only shrinks or fuses the graph, so this converges quickly).
+public struct Optimizer: Sendable {
+    public static let defaultPasses: [any GraphPass] = []
+
+    public let passes: [any GraphPass]
+    public let registry: OperatorRegistry
+
+    public init(registry: OperatorRegistry = .standard, disabled: Set<String> = [], passes: [any GraphPass] = Optimizer.defaultPasses) {
+        self.registry = registry
+        self.passes = passes.filter { !disabled.contains($0.name) }
+    }
+
+    public func optimize(_ model: Model) throws -> Model {
+        var model = model
+        for _ in 0..<8 {
+            var changed = false
+            for pass in passes {
+                if try pass.run(on: &model, registry: registry) { changed = true }
+            }
+            if !changed { break }
+        }
+        return model
+    }
+}
