@@ -34,10 +34,11 @@ let package = Package(
             dependencies: ["NXIR", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .target(name: "NXRuntime", dependencies: ["NXIR", "CBLAS"]),
+        .target(name: "NXModels", dependencies: ["NXIR"], path: "Models"),
         .executableTarget(
             name: "nx",
             dependencies: [
-                "NXIR", "NXFormat", "NXRuntime",
+                "NXIR", "NXFormat", "NXRuntime", "NXModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -11,7 +11,10 @@ import SwiftProtobuf
 public enum ONNXReader {
     public static func read(path: String) throws -> Model {
         let mapped: MappedFile
-        do { mapped = try MappedFile(path: path) } catch { throw FormatError.file(path, error.description) }
+        do { mapped = try MappedFile(path: path) } catch {
+            if case .file(_, let message) = error { throw FormatError.file(path, message) }
+            throw FormatError.file(path, error.description)
+        }
         guard mapped.count > 0 else { throw FormatError.file(path, "empty file, not an ONNX model") }
         let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: mapped.bytes.baseAddress!),
                         count: mapped.count, deallocator: .none)
@@ -119,8 +122,10 @@ public enum ONNXReader {
 
         func valueInfo(_ proto: Onnx_ValueInfoProto) throws -> ValueInfo {
             guard proto.hasType, case .tensorType(let tensorType)? = proto.type.value else {
-                if proto.hasType, proto.type.value != nil {
-                    throw FormatError.tensor(file: source, name: proto.name, message: "only tensor types are supported")
+                // Sequence, map and optional types are fields our proto subset skips, so they
+                // arrive as unknown fields of the TypeProto.
+                if proto.hasType, !proto.type.unknownFields.data.isEmpty {
+                    throw FormatError.tensor(file: source, name: proto.name, message: "only tensor types are supported (sequence, map and optional values are outside our subset)")
                 }
                 return ValueInfo(name: proto.name, docString: proto.docString)
             }
@@ -156,8 +161,12 @@ public enum ONNXReader {
             if proto.hasSegment { throw fail("segmented tensors are not supported") }
             guard proto.dims.allSatisfy({ $0 >= 0 }) else { throw fail("negative dimension in \(proto.dims)") }
             let shape = proto.dims.map { Int($0) }
-            guard shape.allSatisfy({ $0 <= Int(Int32.max) }), shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) >= 0
-            else { throw fail("dims \(proto.dims) are too large") }
+            var total = type.byteSize ?? 1
+            for size in shape {
+                let (product, overflow) = total.multipliedReportingOverflow(by: size)
+                guard !overflow, product <= 1 << 48 else { throw fail("dims \(proto.dims) describe more bytes than any file can hold") }
+                total = product
+            }
 
             if proto.dataLocation == .external {
                 return Tensor(dataType: type, shape: shape, storage: try externalStorage(proto, tensorName: name))

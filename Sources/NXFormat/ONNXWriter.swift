@@ -39,13 +39,15 @@ public enum ONNXWriter {
         let dataFileName = (path as NSString).lastPathComponent + ".data"
         let dataPath = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(dataFileName)
         let layout = ExternalLayout(graph: model.graph, location: dataFileName)
+        // Encode the model first: if it cannot be written (e.g. still over 2 GB), fail
+        // before touching the data file.
+        let data = try serialize(model, source: path, layout: layout)
         try AtomicFile.write(to: dataPath) { out in
             for (name, _) in layout.entries {
                 try out.pad(toMultipleOf: alignment)
                 try model.graph.initializers[name]!.withUnsafeBytes { try out.write($0) }
             }
         }
-        let data = try serialize(model, source: path, layout: layout)
         try AtomicFile.write(to: path) { out in try data.withUnsafeBytes { try out.write($0) } }
     }
 

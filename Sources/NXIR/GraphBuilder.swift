@@ -33,6 +33,9 @@ public final class GraphBuilder {
 
     private var scopePrefix: String { scopes.joined(separator: ".") }
 
+    /// The full name `initializer(name, ...)` would give inside the current scope.
+    public func qualified(_ name: String) -> String { scopePrefix.isEmpty ? name : "\(scopePrefix).\(name)" }
+
     private func unique(_ base: String) -> String {
         var candidate = base
         var suffix = 1
@@ -65,7 +68,7 @@ public final class GraphBuilder {
     /// A weight named `name` inside the current scope.
     @discardableResult
     public func initializer(_ name: String, _ tensor: Tensor) -> Value {
-        let full = scopePrefix.isEmpty ? name : "\(scopePrefix).\(name)"
+        let full = qualified(name)
         precondition(!usedNames.contains(full), "initializer '\(full)' defined twice")
         usedNames.insert(full)
         graph.initializers[full] = tensor

@@ -5,9 +5,9 @@ import Foundation
 struct NX: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nx",
-        abstract: "ONNX models for HistoNeXt: inspect, validate and convert them.",
+        abstract: "ONNX models for HistoNeXt: inspect, validate, convert, run and benchmark them.",
         version: "0.1.0",
-        subcommands: [Inspect.self, Validate.self, Convert.self]
+        subcommands: [Inspect.self, Validate.self, Convert.self, Export.self, Run.self, Bench.self]
     )
 }
 

@@ -3,7 +3,14 @@ import NXIR
 /// Runs the graph passes in order, repeatedly, until the model stops changing (at most a few
 /// rounds: each pass only shrinks or fuses the graph, so this converges quickly).
 public struct Optimizer: Sendable {
-    public static let defaultPasses: [any GraphPass] = []
+    /// In order: cleanup first, so the pattern passes see the graph without Identity and
+    /// Constant nodes in the way.
+    public static let defaultPasses: [any GraphPass] = [
+        ConstantFolding(), IdentityElimination(), DeadNodeElimination(), BatchNormFolding(),
+        GeluFusion(), LayerNormFusion(), ChannelLayerNormFusion(),
+    ]
+
+    public static var passNames: [String] { defaultPasses.map(\.name) }
 
     public let passes: [any GraphPass]
     public let registry: OperatorRegistry

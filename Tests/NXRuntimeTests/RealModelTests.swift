@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+import NXFormat
+import NXIR
+@testable import NXRuntime
+
+/// Real PyTorch-exported models: our outputs against ONNX Runtime's on the same file,
+/// within 1e-4 relative (max abs diff over max abs value), with and without the optimizer.
+@Suite struct RealModelTests {
+    private func check(model modelPath: String, inputName: String, input inputPath: String, expected expectedPath: String) throws {
+        let model = try ONNXReader.read(path: modelPath)
+        let input = try Npy.read(path: inputPath)
+        let expected = try Npy.read(path: expectedPath).floatValues()
+        for optimize in [false, true] {
+            let session = try Session(model: model, options: SessionOptions(threads: 2, optimize: optimize))
+            let outputs = try session.run([inputName: input])
+            let output = try #require(outputs[session.outputs[0].name])
+            let difference = relativeDifference(try output.floatValues(), expected)
+            #expect(difference < 1e-4, "\(modelPath) optimize=\(optimize): relative difference \(difference)")
+        }
+    }
+
+    @Test func miniConvNeXtMatchesOnnxRuntime() throws {
+        try check(
+            model: RuntimeFixtures.path("mini_convnext/mini_convnext.onnx"), inputName: "input",
+            input: RuntimeFixtures.path("mini_convnext/mini_convnext_input.npy"),
+            expected: RuntimeFixtures.path("mini_convnext/mini_convnext_ort_logits.npy"))
+    }
+
+    @Test func optimizerFusesTheMiniConvNeXt() throws {
+        let model = try ONNXReader.read(path: RuntimeFixtures.path("mini_convnext/mini_convnext.onnx"))
+        let session = try Session(model: model, options: SessionOptions(threads: 1))
+        let opTypes = Set(session.model.graph.nodes.map(\.opType))
+        #expect(!opTypes.contains("Erf") && !opTypes.contains("Constant"), "\(opTypes.sorted())")
+        #expect(opTypes.contains("Gelu"))
+    }
+
+    /// Models made by Converters/python/make_runtime_fixtures.py (not committed).
+    @Test(.enabled(if: RuntimeFixtures.exists("generated/runtime/manifest.json"),
+                   "generated fixtures absent: run Converters/python/make_runtime_fixtures.py"))
+    func generatedModelsMatchOnnxRuntime() throws {
+        let manifestPath = RuntimeFixtures.path("generated/runtime/manifest.json")
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: manifestPath)))
+        let entries = try #require(manifest as? [[String: Any]] ?? (manifest as? [String: Any])?["models"] as? [[String: Any]])
+        #expect(!entries.isEmpty)
+        let folder = RuntimeFixtures.path("generated/runtime")
+        for entry in entries {
+            func file(_ key: String) -> String {
+                let name = entry[key] as? String ?? ""
+                return name.hasPrefix("/") ? name : "\(folder)/\(name)"
+            }
+            try check(model: file("model"), inputName: entry["input_name"] as? String ?? "input", input: file("input"), expected: file("ort_output"))
+        }
+    }
+}
