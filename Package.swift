@@ -33,7 +33,12 @@ let package = Package(
             name: "NXFormat",
             dependencies: ["NXIR", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
-        .target(name: "NXRuntime", dependencies: ["NXIR", "CBLAS"]),
+        .target(
+            name: "NXRuntime", dependencies: ["NXIR", "CBLAS"],
+            // Kernels are built for the machine that builds them (like -march=native), so
+            // SIMD16<Float> becomes one AVX-512 register where the CPU has it.
+            swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]
+        ),
         .target(name: "NXModels", dependencies: ["NXIR"], path: "Models"),
         .executableTarget(
             name: "nx",

@@ -7,3 +7,9 @@
 #else
 #include <cblas.h>
 #endif
+
+// OpenBLAS (DYNAMIC_ARCH) internals, so the runtime can redo kernel selection when
+// OpenBLAS's CPU detection falls back to its oldest kernels (see NXRuntime BLASThreads).
+extern void *gotoblas;
+static inline void nx_reset_gotoblas(void) { gotoblas = 0; }
+void gotoblas_dynamic_init(void);

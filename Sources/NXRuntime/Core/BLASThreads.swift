@@ -1,7 +1,46 @@
 import CBLAS
+import Foundation
 
 /// OpenBLAS keeps one global thread count; sessions set it so `--threads` caps OpenBLAS's
 /// threads as well as ours (our parallel loops never call BLAS, so the two never nest).
 enum BLASThreads {
-    static func set(_ threads: Int) { openblas_set_num_threads(Int32(max(1, threads))) }
+    static func set(_ threads: Int) {
+        _ = kernelSelection
+        openblas_set_num_threads(Int32(max(1, threads)))
+    }
+
+    /// Debian's OpenBLAS 0.3.21 does not recognise some current CPUs (a Zen 4 VM reports
+    /// itself as a generic "Intel Xeon Processor") and falls back to its SSE3 "Prescott"
+    /// kernels, 8-10x slower. When the user has not chosen a core (OPENBLAS_CORETYPE) and
+    /// the detected one is such a fallback, pick the kernels the CPU flags support and
+    /// redo OpenBLAS's dynamic-arch initialisation. Runs once, before any BLAS call of ours.
+    static let kernelSelection: Void = {
+        guard getenv("OPENBLAS_CORETYPE") == nil else { return }
+        let fallbacks: Set<String> = [
+            "Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Katmai", "Coppermine", "Northwood",
+            "Banias", "Barcelona", "Sandybridge",
+        ]
+        guard fallbacks.contains(String(cString: openblas_get_corename())),
+            let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+            let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { return }
+        let flags = Set(line.split(separator: " ").map(String.init))
+        let core: String
+        if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512dq", "avx512vl"]) {
+            core = "SkylakeX"
+        } else if flags.isSuperset(of: ["avx2", "fma"]) {
+            core = "Haswell"
+        } else {
+            return
+        }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        nx_reset_gotoblas()
+        gotoblas_dynamic_init()
+    }()
+
+    /// The OpenBLAS kernel set in use, for benchmark reports.
+    static var coreName: String {
+        _ = kernelSelection
+        return String(cString: openblas_get_corename())
+    }
 }

@@ -1,0 +1,71 @@
+import NXIR
+
+/// Float32 access and integer arithmetic shared by the linear-algebra, convolution and
+/// pooling kernels. Namespaced so other op families' helpers cannot collide with it.
+enum LinearSupport {
+    /// Throws unless `tensor` is float32 with as many bytes as its shape needs.
+    static func requireFloat32(_ tensor: Tensor, _ name: String) throws {
+        guard tensor.dataType == .float32 else {
+            throw KernelError("\(name) is \(tensor.dataType); only float32 is supported")
+        }
+        if let problem = tensor.sizeProblem { throw KernelError("\(name): \(problem)") }
+    }
+
+    /// Calls `body` with a typed pointer to the tensor's floats. Tensors in memory are
+    /// aligned and read in place; a mapped weight at an odd file offset is copied first,
+    /// since binding misaligned memory to `Float` is undefined.
+    static func withFloats<R>(_ tensor: Tensor, _ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
+        if let base = tensor.storage.bytes.baseAddress, Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 {
+            return try body(base.assumingMemoryBound(to: Float.self))
+        }
+        let copy = copiedFloats(tensor)
+        return try copy.withUnsafeBufferPointer { try body($0.baseAddress!) }
+    }
+
+    /// The tensor's floats copied into an array (never empty, so its pointer is non-nil).
+    static func copiedFloats(_ tensor: Tensor) -> [Float] {
+        let raw = tensor.storage.bytes
+        let count = tensor.elementCount
+        guard count > 0 else { return [0] }
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<(count * 4)]))
+            initialized = count
+        }
+    }
+
+    /// Floor of a / b for b > 0, also for negative a (Swift's `/` truncates toward zero).
+    @inline(__always)
+    static func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
+
+    /// Ceiling of a / b for b > 0.
+    @inline(__always)
+    static func ceilDiv(_ a: Int, _ b: Int) -> Int { -floorDiv(-a, b) }
+
+    /// Writes `value` to `count` floats.
+    @inline(__always)
+    static func fill(_ pointer: UnsafeMutablePointer<Float>, _ count: Int, _ value: Float) {
+        if count > 0 { pointer.update(repeating: value, count: count) }
+    }
+
+    /// Sets each of `rows` rows of `columns` floats to its bias (or zero without one): the
+    /// starting value of an output that a GEMM then accumulates into with beta = 1.
+    static func fillRows(_ y: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>?) {
+        for row in 0..<rows { fill(y + row * columns, columns, bias?[row] ?? 0) }
+    }
+}
+
+/// A constant float32 weight copied at load into memory this kernel owns: aligned, resident
+/// (a mapped file may be paged out) and read many times.
+struct PackedFloats: Sendable {
+    let shape: [Int]
+    let values: [Float]
+
+    init(_ tensor: Tensor) {
+        shape = tensor.shape
+        values = LinearSupport.copiedFloats(tensor)
+    }
+
+    func withPointer<R>(_ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
+        try values.withUnsafeBufferPointer { try body($0.baseAddress!) }
+    }
+}
