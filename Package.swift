@@ -39,11 +39,19 @@ let package = Package(
             // SIMD16<Float> becomes one AVX-512 register where the CPU has it.
             swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]
         ),
-        .target(name: "NXModels", dependencies: ["NXIR"], path: "Models"),
+        .target(name: "NXModels", dependencies: ["NXIR"], path: "Models", exclude: ["README.md"]),
+        .target(
+            name: "NXConverters", dependencies: ["NXIR", "NXFormat", "NXModels"], path: "Converters",
+            exclude: ["python"]
+        ),
+        .target(
+            name: "NXPathology", dependencies: ["NXIR", "NXRuntime", "CPNG"],
+            swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]
+        ),
         .executableTarget(
             name: "nx",
             dependencies: [
-                "NXIR", "NXFormat", "NXRuntime", "NXModels",
+                "NXIR", "NXFormat", "NXRuntime", "NXModels", "NXConverters", "NXPathology",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -53,6 +61,11 @@ let package = Package(
             dependencies: ["NXIR", "NXFormat"]
         ),
         .testTarget(name: "NXRuntimeTests", dependencies: ["NXIR", "NXRuntime", "NXFormat"]),
-        .testTarget(name: "NXConformanceTests", dependencies: ["NXIR", "NXRuntime", "NXFormat"]),
+        .testTarget(
+            name: "NXConformanceTests", dependencies: ["NXIR", "NXRuntime", "NXFormat"], exclude: ["cases.txt"]
+        ),
+        .testTarget(name: "NXModelsTests", dependencies: ["NXIR", "NXModels", "NXRuntime", "NXFormat"]),
+        .testTarget(name: "NXConvertersTests", dependencies: ["NXIR", "NXFormat", "NXModels", "NXConverters", "NXRuntime"]),
+        .testTarget(name: "NXPathologyTests", dependencies: ["NXIR", "NXRuntime", "NXPathology", "NXFormat"]),
     ]
 )

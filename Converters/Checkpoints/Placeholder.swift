@@ -1,0 +1,1 @@
+// Checkpoint importers: see the files beside this one.

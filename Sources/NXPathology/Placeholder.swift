@@ -1,0 +1,1 @@
+// Pathology pipeline: see the files beside this one.
