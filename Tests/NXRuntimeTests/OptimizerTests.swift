@@ -138,4 +138,36 @@ import NXIR
         #expect(optimized.graph.nodes.map(\.opType) == ["LayerNormalization"])
         #expect(difference < 1e-5)
     }
+
+    @Test func activationFusesIntoConvAndGemm() throws {
+        let b = GraphBuilder(opset: 17)
+        let x = b.input("x", shape: [1, 3, 6, 6])
+        let w = b.initializer("w", Tensor(shape: [5, 3, 3, 3], scalars: seededFloats(135, seed: 20)))
+        let c = b.initializer("c", Tensor(shape: [5], scalars: seededFloats(5, seed: 21)))
+        let conv = b.relu(b.conv(x, w, bias: c, pads: [1, 1, 1, 1]))
+        let flat = b.flatten(conv, axis: 1)
+        let fcWeight = b.initializer("fw", Tensor(shape: [4, 180], scalars: seededFloats(720, seed: 22, scale: 0.1)))
+        b.output(b.node("LeakyRelu", [b.gemm(flat, fcWeight, transB: true)], attributes: ["alpha": .float(0.2)])[0], name: "y")
+        let input = Tensor(shape: [1, 3, 6, 6], scalars: seededFloats(108, seed: 23))
+        let (optimized, difference) = try compare(b.model(), pass: ActivationFusion(), feeds: ["x": input])
+        #expect(optimized.graph.nodes.map(\.opType) == ["FusedConv", "Flatten", "FusedGemm"])
+        #expect(optimized.graph.nodes[2].attributes["activation_alpha"] == .float(0.2))
+        #expect(difference < 1e-5)
+    }
+
+    @Test func linearBiasFusesIntoMatMulThenGelu() throws {
+        let b = GraphBuilder(opset: 17)
+        let x = b.input("x", shape: [2, 5, 7, 16])
+        let w = b.initializer("w", Tensor(shape: [16, 24], scalars: seededFloats(384, seed: 30, scale: 0.3)))
+        let bias = b.initializer("bias", Tensor(shape: [24], scalars: seededFloats(24, seed: 31)))
+        b.output(b.gelu(b.add(bias, b.matMul(x, w))), name: "y")
+        let input = Tensor(shape: [2, 5, 7, 16], scalars: seededFloats(1120, seed: 32, scale: 2))
+        var model = b.model()
+        let plain = try Session(model: model, options: SessionOptions(threads: 2, optimize: false)).run(["x": input])["y"]!
+        model = try Optimizer(passes: [GeluFusion(), MatMulBiasFusion(), ActivationFusion()]).optimize(model)
+        #expect(model.graph.nodes.map(\.opType) == ["FusedMatMul"])
+        #expect(model.graph.nodes[0].attributes["activation"] == .string("Gelu"))
+        let fused = try Session(model: model, options: SessionOptions(threads: 2, optimize: false)).run(["x": input])["y"]!
+        #expect(relativeDifference(try fused.floatValues(), try plain.floatValues()) < 1e-5)
+    }
 }

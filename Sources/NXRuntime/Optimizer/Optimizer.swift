@@ -7,7 +7,7 @@ public struct Optimizer: Sendable {
     /// Constant nodes in the way.
     public static let defaultPasses: [any GraphPass] = [
         ConstantFolding(), IdentityElimination(), DeadNodeElimination(), BatchNormFolding(),
-        GeluFusion(), LayerNormFusion(), ChannelLayerNormFusion(),
+        GeluFusion(), LayerNormFusion(), ChannelLayerNormFusion(), MatMulBiasFusion(), ActivationFusion(),
     ]
 
     public static var passNames: [String] { defaultPasses.map(\.name) }

@@ -89,22 +89,40 @@ struct UnaryKernel: Kernel {
     }
 
     private func mapFloats(_ input: Tensor, context: ExecutionContext) -> Tensor {
-        switch function {
-        case .sqrt: ElementwiseSupport.mapFloats(input, context, Sqrt())
-        case .reciprocal: ElementwiseSupport.mapFloats(input, context, Reciprocal())
-        case .neg: ElementwiseSupport.mapFloats(input, context, Negate())
-        case .abs: ElementwiseSupport.mapFloats(input, context, Absolute())
-        case .exp: ElementwiseSupport.mapFloats(input, context, Exp())
-        case .log: ElementwiseSupport.mapFloats(input, context, Log())
-        case .erf: ElementwiseSupport.mapFloats(input, context, Erf())
-        case .tanh: ElementwiseSupport.mapFloats(input, context, Tanh())
-        case .relu: ElementwiseSupport.mapFloats(input, context, Relu())
-        case .sigmoid: ElementwiseSupport.mapFloats(input, context, Sigmoid())
-        case .hardSwish: ElementwiseSupport.mapFloats(input, context, HardSwish())
-        case .gelu: ElementwiseSupport.mapFloats(input, context, Gelu())
-        case .geluTanh: ElementwiseSupport.mapFloats(input, context, GeluTanh())
-        case .leakyRelu(let alpha): ElementwiseSupport.mapFloats(input, context, LeakyRelu(alpha: alpha))
-        case .hardSigmoid(let alpha, let beta): ElementwiseSupport.mapFloats(input, context, HardSigmoid(alpha: alpha, beta: beta))
+        let (tensor, output) = context.allocateFloats(input.shape)
+        let count = input.elementCount
+        guard count > 0 else { return tensor }
+        let source = ElementwiseSupport.aligned(input)
+        let x = ElementwiseSupport.pointer(source, as: Float.self)
+        withExtendedLifetime(source) {
+            ElementwiseSupport.forChunks(count, context: context) { range in
+                function.map(x + range.lowerBound, output + range.lowerBound, count: range.count)
+            }
+        }
+        return tensor
+    }
+}
+
+extension UnaryFunction {
+    /// output[i] = f(input[i]); `input` and `output` may be the same buffer, which is how
+    /// fused kernels apply an activation to a result while it is still in cache.
+    func map(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .sqrt: ElementwiseMath.map(Sqrt(), input, output, count: count)
+        case .reciprocal: ElementwiseMath.map(Reciprocal(), input, output, count: count)
+        case .neg: ElementwiseMath.map(Negate(), input, output, count: count)
+        case .abs: ElementwiseMath.map(Absolute(), input, output, count: count)
+        case .exp: ElementwiseMath.map(Exp(), input, output, count: count)
+        case .log: ElementwiseMath.map(Log(), input, output, count: count)
+        case .erf: ElementwiseMath.map(Erf(), input, output, count: count)
+        case .tanh: ElementwiseMath.map(Tanh(), input, output, count: count)
+        case .relu: ElementwiseMath.map(Relu(), input, output, count: count)
+        case .sigmoid: ElementwiseMath.map(Sigmoid(), input, output, count: count)
+        case .hardSwish: ElementwiseMath.map(HardSwish(), input, output, count: count)
+        case .gelu: ElementwiseMath.map(Gelu(), input, output, count: count)
+        case .geluTanh: ElementwiseMath.map(GeluTanh(), input, output, count: count)
+        case .leakyRelu(let alpha): ElementwiseMath.map(LeakyRelu(alpha: alpha), input, output, count: count)
+        case .hardSigmoid(let alpha, let beta): ElementwiseMath.map(HardSigmoid(alpha: alpha, beta: beta), input, output, count: count)
         }
     }
 }
