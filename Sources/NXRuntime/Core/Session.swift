@@ -40,6 +40,11 @@ public final class Session: @unchecked Sendable {
         BLASThreads.set(options.threads)
 
         var model = original
+        let unknownPasses = options.disabledPasses.subtracting(Optimizer.passNames)
+        if !unknownPasses.isEmpty {
+            throw RuntimeError.runtime(
+                "unknown optimizer pass \(unknownPasses.sorted().joined(separator: ", ")) (passes: \(Optimizer.passNames.joined(separator: ", ")))")
+        }
         if options.optimize {
             model = try Optimizer(registry: registry, disabled: options.disabledPasses).optimize(model)
         }
