@@ -130,6 +130,13 @@ CONFIGS: dict[str, HistoNeXtConfig] = {
         variant="mini", depths=(1, 1, 1, 1), dims=(16, 32, 64, 128), timm_name=None,
         dense_growth=(64, 32, 16, 8), up_widths=(64, 32, 16, 8), tp_widths=(192, 36, 24, 12),
     ),
+    # Committed-fixture miniature (~181K params, < 1 MB of float32; mini's 7 MB is too big to
+    # commit): encoder Base / 16, decoder narrower still, not an exact scale of Base. Same graph,
+    # same names; the TP keeps a wide first stage (24 = 2 channels per group) like Base's 1536.
+    "micro": HistoNeXtConfig(
+        variant="micro", depths=(1, 1, 1, 1), dims=(8, 16, 32, 64), timm_name=None,
+        dense_growth=(12, 6, 6, 4), up_widths=(12, 6, 6, 4), tp_widths=(24, 12, 12, 12),
+    ),
 }
 
 
@@ -406,7 +413,7 @@ def _table():
     print(f"{'variant':8} {'params (M)':>11} {'paper':>7} {'diff':>7}   {'MACs (G)':>9} {'paper':>7} {'diff':>7}"
           f"   {'enc/dec/tp params (M)':>22}   {'enc/dec/tp MACs (G)':>20}")
     ok = True
-    for variant in ("tiny", "base", "large", "xlarge", "mini"):
+    for variant in ("tiny", "base", "large", "xlarge", "mini", "micro"):
         c = count(build(variant))
         p, m = c["params"] / 1e6, c["macs"] / 1e9
         parts_p = "/".join(f"{c[k][0] / 1e6:.2f}" for k in ("encoder", "decoder", "tp"))

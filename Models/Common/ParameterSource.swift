@@ -3,9 +3,12 @@ import NXIR
 
 /// How a model's fresh parameters are initialised when no checkpoint provides them
 /// (timm's choices: truncated normal std 0.02 for conv and linear weights, zeros for biases,
-/// ones and zeros for norms, a small constant for layer scales).
+/// ones and zeros for norms, a small constant for layer scales; PyTorch's own default for the
+/// layers timm does not re-initialise: uniform in +-1/sqrt(fan_in)).
 public enum ParameterInit: Sendable, Equatable {
     case truncatedNormal(std: Float)
+    /// U(-bound, bound), e.g. torch's default Conv2d/ConvTranspose2d weight and bias init.
+    case uniform(bound: Float)
     case zeros
     case ones
     case constant(Float)
@@ -33,6 +36,7 @@ public struct SeededParameters: ParameterSource {
         case .zeros: values = [Float](repeating: 0, count: count)
         case .ones: values = [Float](repeating: 1, count: count)
         case .constant(let value): values = [Float](repeating: value, count: count)
+        case .uniform(let bound): values = (0..<count).map { _ in (2 * generator.nextUniform() - 1) * bound }
         case .truncatedNormal(let std):
             // timm's trunc_normal_ cuts at absolute +-2; with std 0.02 that never bites, but
             // keep the rule so larger stds behave the same.
@@ -61,6 +65,9 @@ struct SplitMix64: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+
+    /// Uniform in [0, 1) with 24 random bits: every value is exactly a Float.
+    mutating func nextUniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
 
     mutating func nextGaussian() -> Float {
         if let spare {

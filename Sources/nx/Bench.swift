@@ -111,9 +111,12 @@ private func makeInput(_ type: DataType, _ shape: [Int]) -> Tensor {
     return Tensor(dataType: type, shape: shape, bytes: [UInt8](repeating: 0, count: elementCount(shape) * (type.byteSize ?? 1)))
 }
 
-/// Peak resident set size of this process, from the kernel's accounting.
+/// Peak resident set size of this process: VmHWM from /proc, because getrusage's ru_maxrss
+/// reports the parent's peak for a child that a Python process started.
 func peakResidentBytes() -> Int {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Int(usage.ru_maxrss) * 1024
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+    else { return 0 }
+    return kilobytes * 1024
 }

@@ -34,6 +34,7 @@ struct Inspect: ParsableCommand {
             ]
         }
         let histogram = graph.opTypeHistogram
+        let macs = Result { try graph.multiplyAccumulates() }
         if json {
             try printJSON([
                 "file": file, "ir_version": model.irVersion, "opsets": opsets,
@@ -43,6 +44,8 @@ struct Inspect: ParsableCommand {
                 "op_types": Dictionary(uniqueKeysWithValues: histogram.map { ($0.opType, $0.count) }),
                 "parameters": graph.parameterCount, "parameter_bytes": graph.parameterBytes,
                 "initializers": graph.initializers.count, "metadata": model.metadata,
+                "macs": (try? macs.get().total) ?? NSNull(), "macs_complete": (try? macs.get().isComplete) ?? false,
+                "macs_uncounted": (try? macs.get().uncounted.map(\.description)) ?? [],
             ])
             return
         }
@@ -56,6 +59,14 @@ struct Inspect: ParsableCommand {
         print("  nodes: \(graph.nodes.count)")
         for (opType, count) in histogram { print("    \(opType.padding(toLength: 28, withPad: " ", startingAt: 0)) \(count)") }
         print("  parameters: \(formatCount(graph.parameterCount)) (\(graph.parameterCount)) in \(graph.initializers.count) initializers, \(formatBytes(graph.parameterBytes))")
+        switch macs {
+        case .success(let count):
+            print("  multiply-accumulates (batch 1): \(formatCount(count.total)) (\(count.total))"
+                + (count.isComplete ? "" : ", incomplete: \(count.uncounted.count) node(s) not counted"))
+            for node in count.uncounted.prefix(5) { print("    not counted: \(node)") }
+        case .failure(let error):
+            print("  multiply-accumulates: unavailable (\(error))")
+        }
         if !model.metadata.isEmpty {
             print("  metadata:")
             for key in model.metadata.keys.sorted() { print("    \(key): \(model.metadata[key]!)") }

@@ -1,0 +1,77 @@
+import Foundation
+
+/// Finds and runs the Python that has the reference packages (numpy, safetensors, onnx) for
+/// interop tests: `$NX_PYTHON` if set, else `<repo>/.venv/bin/python`. Locally a missing
+/// Python skips those tests; under CI (`$CI` set) it fails them, because CI must never pass
+/// by silently not checking interoperability.
+enum PythonTool {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static let repositoryRoot: String = {
+        // #filePath is <repo>/Tests/NXModelsTests/Support/PythonTool.swift.
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    /// An explicitly configured interpreter is used even if it does not exist, so a typo in
+    /// `NX_PYTHON` shows up as a failure rather than as a skip.
+    static let executable: String? = {
+        let environment = ProcessInfo.processInfo.environment
+        if let configured = environment["NX_PYTHON"], !configured.isEmpty { return configured }
+        let venv = "\(repositoryRoot)/.venv/bin/python"
+        return FileManager.default.isExecutableFile(atPath: venv) ? venv : nil
+    }()
+
+    static var isRequired: Bool { ProcessInfo.processInfo.environment["CI"] != nil }
+
+    /// The condition for `.enabled(if:)` on interop tests: run when there is a Python, and
+    /// under CI always, so that a missing Python fails there instead of skipping.
+    static var shouldRun: Bool { executable != nil || isRequired }
+
+    /// A script under `Converters/python`.
+    static func converterScript(_ name: String) -> String { "\(repositoryRoot)/Converters/python/\(name)" }
+
+    /// Runs Python with `arguments` and returns its standard output; throws with its standard
+    /// error when it exits with a failure.
+    static func run(_ arguments: [String]) throws -> String {
+        guard let executable else {
+            throw Failure(description: "no Python for interop tests: set NX_PYTHON or create \(repositoryRoot)/.venv (with numpy and safetensors)")
+        }
+        // Output goes to files, not pipes, so a chatty child can never block on a full pipe.
+        let scratch = try TemporaryDirectory()
+        let stdoutPath = scratch.file("stdout"), stderrPath = scratch.file("stderr")
+        for path in [stdoutPath, stderrPath] where !FileManager.default.createFile(atPath: path, contents: nil) {
+            throw Failure(description: "cannot create \(path)")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        do {
+            try process.run()
+        } catch {
+            throw Failure(description: "cannot run \(executable): \(error)")
+        }
+        process.waitUntilExit()
+        let output = try String(contentsOfFile: stdoutPath, encoding: .utf8)
+        guard process.terminationStatus == 0 else {
+            let errors = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+            throw Failure(description: "\(executable) \(arguments.first ?? "") exited with \(process.terminationStatus):\n\(errors)")
+        }
+        return output
+    }
+
+    /// Runs a Python program given as text, with `arguments` as `sys.argv[1...]`.
+    static func run(script: String, arguments: [String] = []) throws -> String {
+        try run(["-c", script] + arguments)
+    }
+
+    /// Parses JSON that a script printed.
+    static func json(_ text: String) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(text.utf8))
+    }
+}
