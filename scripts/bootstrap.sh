@@ -17,7 +17,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import onnx, onnxruntime, numpy, safetensors" 2>/dev/null; then
-  python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check -r Converters/python/requirements-ci.txt
+# Reinstall whenever the requirements change, so an old local venv never lacks a package.
+requirements=Converters/python/requirements-ci.txt
+stamp=.venv/.requirements.sha256
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$(sha256sum "$requirements" | cut -d' ' -f1)" ]; then
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r "$requirements"
+  sha256sum "$requirements" | cut -d' ' -f1 > "$stamp"
 fi

@@ -75,11 +75,10 @@ public final class GraphBuilder {
         return Value(full)
     }
 
-    /// An unnamed constant (an initializer with a generated name).
+    /// An unnamed constant (shapes, axes, the scalars of a GELU): a Constant node rather than
+    /// an initializer, as PyTorch writes them, so parameter counts include only weights.
     public func constant(_ tensor: Tensor) -> Value {
-        let name = unique((scopePrefix.isEmpty ? "" : scopePrefix + "/") + "const")
-        graph.initializers[name] = tensor
-        return Value(name)
+        node("Constant", [], attributes: ["value": .tensor(tensor)], name: "Constant")[0]
     }
 
     public func constant(ints: [Int]) -> Value { constant(Tensor(shape: [ints.count], scalars: ints.map(Int64.init))) }

@@ -1,1 +1,0 @@
-// Checkpoint importers: see the files beside this one.

@@ -1,1 +1,0 @@
-// Pathology pipeline: see the files beside this one.

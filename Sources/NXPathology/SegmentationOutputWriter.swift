@@ -1,0 +1,76 @@
+/// Everything one segmented image produces, as the output writer takes it.
+public struct SegmentationOutput: Sendable {
+    /// The input image (the overlay is drawn on it).
+    public var image: RGBImage
+    /// Instance id per pixel, 0 = background, ids up to 65535 (instances.png is 16-bit).
+    public var instances: LabelMap
+    /// Type per pixel (types.png).
+    public var types: GrayImage<UInt8>
+    public var nuclei: [Nucleus]
+    /// The model's class names (`nx.class_names`), index 0 = background; empty without types.
+    public var classNames: [String]
+    /// Magnification for `nuclei.json`'s "mag" (null when nil).
+    public var magnification: Double?
+
+    public init(
+        image: RGBImage, instances: LabelMap, types: GrayImage<UInt8>, nuclei: [Nucleus], classNames: [String],
+        magnification: Double? = nil
+    ) {
+        self.image = image
+        self.instances = instances
+        self.types = types
+        self.nuclei = nuclei
+        self.classNames = classNames
+        self.magnification = magnification
+    }
+}
+
+/// Writes an output directory all-or-nothing: `instances.png` (16-bit instance ids),
+/// `types.png` (8-bit type per pixel), `overlay.png` (contours and legend, see
+/// `OverlayRenderer`), `nuclei.json` (HoVer-Net's layout, see `NucleiJSON`) and
+/// `nuclei.geojson` (QuPath detections, see `NucleiGeoJSON`).
+///
+/// The files are written into a temporary sibling directory that is renamed to the
+/// destination only when all of them are complete; any failure removes it, so the
+/// destination is either absent, the previous run's (when overwriting), or complete.
+public enum SegmentationOutputWriter {
+    public static let fileNames = ["instances.png", "types.png", "overlay.png", "nuclei.json", "nuclei.geojson"]
+
+    /// Writes `output` to `directory`; an existing directory is replaced only with
+    /// `overwrite`.
+    public static func write(_ output: SegmentationOutput, to directory: String, overwrite: Bool = false) throws {
+        try write(output, to: directory, overwrite: overwrite, afterEachFile: { _ in })
+    }
+
+    /// `afterEachFile` runs after each file is written (with its name); tests throw from it
+    /// to check that a failure part-way leaves nothing behind.
+    static func write(
+        _ output: SegmentationOutput, to directory: String, overwrite: Bool, afterEachFile: (String) throws -> Void
+    ) throws {
+        let image = output.image
+        for (name, width, height) in [("instances", output.instances.width, output.instances.height), ("types", output.types.width, output.types.height)]
+        where width != image.width || height != image.height {
+            throw ImageFileError(directory, "the \(name) map is \(width)x\(height) but the image is \(image.width)x\(image.height)")
+        }
+        try AtomicWrite.writeDirectory(at: directory, replacing: overwrite) { temporary in
+            func emit(_ name: String, _ encode: () throws -> [UInt8]) throws {
+                let path = "\(temporary)/\(name)"
+                let bytes: [UInt8]
+                do { bytes = try encode() } catch let error as JSONTextError {
+                    throw ImageFileError("\(directory)/\(name)", error.message)
+                } catch let error as ImageFileError {
+                    throw ImageFileError("\(directory)/\(name)", error.message)
+                }
+                try AtomicWrite.write(bytes, to: path)
+                try afterEachFile(name)
+            }
+            try emit("nuclei.json") { try NucleiJSON.encode(output.nuclei, magnification: output.magnification) }
+            try emit("nuclei.geojson") { try NucleiGeoJSON.encode(output.nuclei, classNames: output.classNames) }
+            try emit("types.png") { try PNGWriter.encode(output.types) }
+            try emit("instances.png") { try PNGWriter.encode(PNGWriter.sixteenBit(output.instances, path: "instances.png")) }
+            try emit("overlay.png") {
+                try PNGWriter.encode(OverlayRenderer.render(image: image, nuclei: output.nuclei, classNames: output.classNames))
+            }
+        }
+    }
+}

@@ -1,0 +1,201 @@
+import Dispatch
+import NXIR
+import NXRuntime
+
+/// Runs a segmentation model over an image of any size: cuts it into tiles (`TileLayout`),
+/// runs them through a `Session` in batches, and stitches np / hv / tp into full-resolution
+/// maps (`SegmentationMaps`).
+///
+/// Memory stays bounded for large images: tiles are produced in raster order (horizontal
+/// strips of tiles), one batch of tile inputs exists at a time, and only the strips still
+/// being filled are held at output resolution (`StripStitcher`). The full-resolution maps
+/// are the only image-sized allocations.
+public final class Segmenter: Sendable {
+    public let session: Session
+    public let info: SegmentationModelInfo
+    /// Tiles per `Session.run`. The model's batch dimension is normally symbolic; a model
+    /// with a fixed batch dimension gets exactly that many, padded by repeating the last tile.
+    public let batchSize: Int
+    private let inputName: String
+
+    public static let defaultBatchSize = 4
+
+    /// Checks the model against its metadata: one float input `[batch, 3, inputSize,
+    /// inputSize]`, and the np / hv (/ tp) outputs named in `nx.output_names`.
+    public init(session: Session, batchSize: Int = Segmenter.defaultBatchSize) throws {
+        guard batchSize >= 1 else { throw ModelContractError.option("batch size must be at least 1, got \(batchSize)") }
+        let info = try SegmentationModelInfo(metadata: session.model.metadata)
+        guard session.inputs.count == 1, let input = session.inputs.first else {
+            throw ModelContractError.input(
+                name: session.inputs.map(\.name).joined(separator: ", "),
+                message: "the model must have exactly one input, it has \(session.inputs.count)")
+        }
+        if let type = input.elementType, type != .float32 {
+            throw ModelContractError.input(name: input.name, message: "must be float32, is \(type)")
+        }
+        var batch = batchSize
+        if let shape = input.shape {
+            let size = info.geometry.inputSize
+            guard shape.rank == 4 else {
+                throw ModelContractError.input(name: input.name, message: "must be [batch, 3, \(size), \(size)], is \(shape)")
+            }
+            for (axis, expected) in [(1, 3), (2, size), (3, size)] {
+                if let value = shape.dimensions[axis].value, value != expected {
+                    throw ModelContractError.input(
+                        name: input.name, message: "is \(shape) but nx.input_size says [batch, 3, \(size), \(size)]")
+                }
+            }
+            if let fixed = shape.dimensions[0].value { batch = fixed }
+        }
+        let available = Set(session.outputs.map(\.name))
+        for name in [info.npOutput, info.hvOutput] + (info.tpOutput.map { [$0] } ?? []) where !available.contains(name) {
+            throw ModelContractError.output(
+                name: name, message: "named in nx.output_names but the model's outputs are \(session.outputs.map(\.name).joined(separator: ", "))")
+        }
+        self.session = session
+        self.info = info
+        self.batchSize = batch
+        self.inputName = input.name
+    }
+
+    /// Loads `model` into a new session first.
+    public convenience init(model: Model, sessionOptions: SessionOptions = SessionOptions(), batchSize: Int = Segmenter.defaultBatchSize) throws {
+        try self.init(session: Session(model: model, options: sessionOptions), batchSize: batchSize)
+    }
+
+    /// Segments `image`. `progress` is called after every batch, on the calling thread.
+    public func segment(_ image: RGBImage, progress: ((SegmentationProgress) -> Void)? = nil) throws -> SegmentationResult {
+        let start = DispatchTime.now().uptimeNanoseconds
+        func seconds(since begin: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9 }
+        let geometry = info.geometry
+        let layout = geometry.layout(width: image.width, height: image.height)
+        let builder = TileInputBuilder(image: image, layout: layout, normalization: info.normalization)
+        var timings = SegmentationTimings()
+        var statistics = SegmentationStatistics()
+        statistics.tiles = layout.count
+        statistics.batchSize = batchSize
+
+        let size = geometry.inputSize
+        let sampleFloats = 3 * size * size
+        var stitcher: StripStitcher?
+        var typeCount = info.typeCount
+        var tilesHeld = 0
+        var done = 0
+        while done < layout.count {
+            let tiles = (done..<min(done + batchSize, layout.count)).map(layout.tile)
+
+            var begin = DispatchTime.now().uptimeNanoseconds
+            let storage = TensorStorage(byteCount: batchSize * sampleFloats * MemoryLayout<Float>.stride) { buffer in
+                let floats = buffer.bindMemory(to: Float.self).baseAddress!
+                for slot in 0..<batchSize { builder.fill(tiles[min(slot, tiles.count - 1)], into: floats, slot: slot) }
+            }
+            tilesHeld += tiles.count
+            statistics.peakTilesHeld = max(statistics.peakTilesHeld, tilesHeld)
+            let feed = Tensor(dataType: .float32, shape: [batchSize, 3, size, size], storage: storage)
+            timings.tilePreparation += seconds(since: begin)
+
+            begin = DispatchTime.now().uptimeNanoseconds
+            let outputs = try session.run([inputName: feed])
+            timings.inference += seconds(since: begin)
+            tilesHeld -= tiles.count
+
+            begin = DispatchTime.now().uptimeNanoseconds
+            let np = try checkedOutput(outputs, info.npOutput, channels: 2)
+            let hv = try checkedOutput(outputs, info.hvOutput, channels: 2)
+            let tp = try info.tpOutput.map { try checkedOutput(outputs, $0, channels: typeCount) }
+            if let tp, typeCount == nil { typeCount = tp.shape[1] }
+            let types = tp?.shape[1] ?? 0
+            if stitcher == nil { stitcher = StripStitcher(layout: layout, channels: 3 + types) }
+            place(tiles, np: np, hv: hv, tp: tp, types: types, into: stitcher!)
+            timings.stitching += seconds(since: begin)
+
+            statistics.batches += 1
+            done += tiles.count
+            progress?(SegmentationProgress(tilesDone: done, tilesTotal: layout.count))
+        }
+        guard let stitcher, stitcher.isComplete else { throw ModelContractError.option("internal error: stitching did not finish every row") }
+        statistics.peakStripsHeld = stitcher.peakStripsHeld
+        var planes = stitcher.planes
+        let types = Array(planes[3...])
+        planes.removeLast(planes.count - 3)
+        let maps = SegmentationMaps(
+            width: image.width, height: image.height, nucleusProbability: planes[0], horizontal: planes[1],
+            vertical: planes[2], typeProbabilities: types)
+        timings.total = seconds(since: start)
+        return SegmentationResult(maps: maps, layout: layout, timings: timings, statistics: statistics)
+    }
+
+    /// The output `name`, checked to be float32 `[batchSize, channels, outputSize, outputSize]`
+    /// (`channels` nil: any count of at least one).
+    private func checkedOutput(_ outputs: [String: Tensor], _ name: String, channels: Int?) throws -> Tensor {
+        guard let tensor = outputs[name] else { throw ModelContractError.output(name: name, message: "was not produced") }
+        let size = info.geometry.outputSize
+        guard tensor.dataType == .float32 else {
+            throw ModelContractError.output(name: name, message: "must be float32, is \(tensor.dataType)")
+        }
+        let channelsOK = channels.map { tensor.rank == 4 && tensor.shape[1] == $0 } ?? (tensor.rank == 4 && tensor.shape[1] >= 1)
+        guard tensor.rank == 4, tensor.shape[0] == batchSize, channelsOK, tensor.shape[2] == size, tensor.shape[3] == size,
+            tensor.sizeProblem == nil
+        else {
+            let channelText = channels.map(String.init) ?? "types"
+            throw ModelContractError.output(
+                name: name, message: "has shape \(tensor.shape), expected [\(batchSize), \(channelText), \(size), \(size)] (nx.output_size \(size))")
+        }
+        return tensor
+    }
+
+    /// Converts each tile's logits to probabilities and hands them to the stitcher:
+    /// channel 0 softmax(np)[1], channels 1-2 hv, channels 3... softmax(tp).
+    private func place(_ tiles: [Tile], np: Tensor, hv: Tensor, tp: Tensor?, types: Int, into stitcher: StripStitcher) {
+        let size = info.geometry.outputSize
+        let plane = size * size
+        np.withUnsafeBytes { npBytes in
+            hv.withUnsafeBytes { hvBytes in
+                withOptionalBytes(tp) { tpBytes in
+                    let npValues = npBytes.assumingMemoryBound(to: Float.self)
+                    let hvValues = hvBytes.assumingMemoryBound(to: Float.self)
+                    let tpValues = tpBytes?.assumingMemoryBound(to: Float.self)
+                    var logits = [Float](repeating: 0, count: types)
+                    for (slot, tile) in tiles.enumerated() {
+                        let npBase = slot * 2 * plane, hvBase = slot * 2 * plane, tpBase = slot * types * plane
+                        stitcher.place(tile) { destination, rowStride, channelStride in
+                            for i in 0..<size {
+                                for j in 0..<size {
+                                    let source = i * size + j
+                                    let target = destination + i * rowStride + j
+                                    // softmax over 2 channels, channel 1: 1 / (1 + e^(l0 - l1)).
+                                    target[0] = 1 / (1 + expf(npValues[npBase + source] - npValues[npBase + plane + source]))
+                                    target[channelStride] = hvValues[hvBase + source]
+                                    target[2 * channelStride] = hvValues[hvBase + plane + source]
+                                    guard let tpValues else { continue }
+                                    var largest = -Float.infinity
+                                    for t in 0..<types {
+                                        logits[t] = tpValues[tpBase + t * plane + source]
+                                        largest = max(largest, logits[t])
+                                    }
+                                    var sum: Float = 0
+                                    for t in 0..<types {
+                                        logits[t] = expf(logits[t] - largest)
+                                        sum += logits[t]
+                                    }
+                                    for t in 0..<types { target[(3 + t) * channelStride] = logits[t] / sum }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+private func withOptionalBytes<R>(_ tensor: Tensor?, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
+    if let tensor { return try tensor.withUnsafeBytes { try body($0) } }
+    return try body(nil)
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
