@@ -46,6 +46,7 @@ public enum AtomicFile {
             let candidate = "\(directory).\(base).\(suffix).tmp"
             let fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
             if fd >= 0 { return (fd, candidate) }
+            if errno == ENOENT { throw FormatError.file(path, "cannot create: the folder '\(directory.isEmpty ? "." : directory)' does not exist") }
             if errno != EEXIST { throw FormatError.file(path, "cannot create: \(errnoMessage())") }
         }
         throw FormatError.file(path, "cannot create a temporary file next to it")

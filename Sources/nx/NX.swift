@@ -7,7 +7,7 @@ struct NX: ParsableCommand {
         commandName: "nx",
         abstract: "ONNX models for HistoNeXt: inspect, validate, convert, run and benchmark them.",
         version: "0.1.0",
-        subcommands: [Inspect.self, Validate.self, Convert.self, Export.self, Run.self, Bench.self]
+        subcommands: [Inspect.self, Validate.self, Convert.self, Export.self, Run.self, Bench.self, Segment.self, Evaluate.self]
     )
 }
 
