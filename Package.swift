@@ -66,6 +66,6 @@ let package = Package(
         ),
         .testTarget(name: "NXModelsTests", dependencies: ["NXIR", "NXModels", "NXRuntime", "NXFormat"]),
         .testTarget(name: "NXConvertersTests", dependencies: ["NXIR", "NXFormat", "NXModels", "NXConverters", "NXRuntime"]),
-        .testTarget(name: "NXPathologyTests", dependencies: ["NXIR", "NXRuntime", "NXPathology", "NXFormat"]),
+        .testTarget(name: "NXPathologyTests", dependencies: ["NXIR", "NXRuntime", "NXPathology", "NXFormat", "NXModels"]),
     ]
 )
