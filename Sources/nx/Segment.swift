@@ -48,9 +48,9 @@ struct Segment: ParsableCommand {
                 print("  \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(counts[type]!)")
             }
         }
-        print(String(format: "  load %.2f s, tiles %.2f s, inference %.2f s (%d tiles, %.1f tiles/s), stitching %.2f s, post-processing %.2f s, writing %.2f s; total %.2f s",
+        print(String(format: "  load %.2f s, tiles %.2f s, inference %.2f s (%d tiles, %.2f tiles/s), stitching %.2f s, post-processing %.2f s, writing %.2f s; total %.2f s; peak RSS %.0f MiB",
                      loadSeconds, timings.tilePreparation, timings.inference, stats.tiles, Double(stats.tiles) / max(timings.inference, 1e-9),
-                     timings.stitching, result.postProcessingSeconds, writeSeconds, total))
+                     timings.stitching, result.postProcessingSeconds, writeSeconds, total, Double(peakResidentBytes()) / Double(1 << 20)))
     }
 }
 
