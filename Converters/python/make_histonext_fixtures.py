@@ -3,7 +3,10 @@
 Why: the Swift builder (Models/HistoNeXt) must compute exactly what the PyTorch reference
 (histonext_reference.py) computes, with identical parameter names. The Swift test
 (Tests/NXModelsTests/HistoNeXtParityTests.swift) loads this state dict by name, builds the
-graph, runs it in our runtime and compares np/hv/tp within 1e-4 relative.
+graph, runs it in our runtime and compares np/hv/tp within 1e-4 relative. The same state dict
+saved by torch.save (weights.pth) is what a user who trained in PyTorch hands to
+`nx export histonext --weights`; Tests/NXConvertersTests/HistoNeXtImportTests.swift imports it
+through HistoNeXtImport (torch zip + pickle reader) and checks the same outputs.
 
 What it writes into <out>/ (default: Tests/Fixtures/histonext_<variant>/ for micro, which is
 committed, and Tests/Fixtures/generated/histonext_<variant>/ for anything bigger, git-ignored):
@@ -11,6 +14,8 @@ committed, and Tests/Fixtures/generated/histonext_<variant>/ for anything bigger
   weights.safetensors   the reference's state dict, float32, without num_batches_tracked,
                         keys exactly as in torch (encoder.* = timm ConvNeXt names, decoder.*,
                         tp.*); timm's Linear weights stay [out, in] and gammas [C]
+  weights.pth           the same model's state dict exactly as `torch.save(model.state_dict())`
+                        writes it (zip + pickle, BatchNorm num_batches_tracked included as int64)
   input_pixels.npy      uint8 [1, 3, 270, 270], seeded; the network input is pixels / 255 in
                         float32 (stored as bytes: a quarter of the float32 size)
   np.npy, hv.npy, tp.npy  float32 reference outputs in eval mode
@@ -19,11 +24,14 @@ committed, and Tests/Fixtures/generated/histonext_<variant>/ for anything bigger
 Seeded: torch.manual_seed(0) before the model is built, then fixture_utils.perturb_for_fixtures
 (layer-scale gammas U(0.1, 1), norm weights/biases, BatchNorm running mean/var, and the biases of
 the heads and attention convs made non-zero) so that every parameter visibly affects the output;
-numpy default_rng(0) for the pixels. Reruns write the same files.
+numpy default_rng(0) for the pixels. Reruns write the same bytes (torch.save's zip included:
+it has no timestamps and its serialization id is derived from the content), except that
+safetensors may write its two metadata entries in either order.
 
 Needs torch and timm (/work/venv-torch). Run from the repository root:
   /work/venv-torch/bin/python Converters/python/make_histonext_fixtures.py                  # micro
   /work/venv-torch/bin/python Converters/python/make_histonext_fixtures.py --variant mini   # generated/
+  /work/venv-torch/bin/python Converters/python/make_histonext_fixtures.py --variant tiny   # generated/, ~650 MB, ~20 s
 """
 
 import argparse
@@ -58,6 +66,8 @@ def make(variant: str, out: Path) -> dict:
 
     out.mkdir(parents=True, exist_ok=True)
     save_file(state, str(out / "weights.safetensors"), metadata={"variant": variant, "num_types": str(NUM_TYPES)})
+    # The user's path: the module's own state dict, buffers and all, as torch writes it.
+    torch.save(model.state_dict(), out / "weights.pth")
     np.save(out / "input_pixels.npy", pixels)
     for name in ("np", "hv", "tp"):
         np.save(out / f"{name}.npy", outputs[name].numpy().astype(np.float32))
