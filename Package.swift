@@ -66,6 +66,8 @@ let package = Package(
         ),
         .testTarget(name: "NXModelsTests", dependencies: ["NXIR", "NXModels", "NXRuntime", "NXFormat"]),
         .testTarget(name: "NXConvertersTests", dependencies: ["NXIR", "NXFormat", "NXModels", "NXConverters", "NXRuntime"]),
+        // Runs the built nx binary (a dependency, so `swift build --build-tests` builds it).
+        .testTarget(name: "NXCLITests", dependencies: ["nx", "NXIR", "NXFormat"]),
         .testTarget(name: "NXPathologyTests", dependencies: ["NXIR", "NXRuntime", "NXPathology", "NXFormat", "NXModels"]),
     ]
 )
