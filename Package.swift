@@ -55,19 +55,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Helpers every test target shares (Python interop, temporary directories, seeded
+        // randomness, fixture paths): a library, because test targets cannot share files.
+        .target(name: "NXTestSupport", path: "Tests/NXTestSupport"),
         .testTarget(name: "NXIRTests", dependencies: ["NXIR"]),
         .testTarget(
             name: "NXFormatTests",
-            dependencies: ["NXIR", "NXFormat"]
+            dependencies: ["NXIR", "NXFormat", "NXTestSupport"]
         ),
-        .testTarget(name: "NXRuntimeTests", dependencies: ["NXIR", "NXRuntime", "NXFormat"]),
+        .testTarget(name: "NXRuntimeTests", dependencies: ["NXIR", "NXRuntime", "NXFormat", "NXTestSupport"]),
         .testTarget(
             name: "NXConformanceTests", dependencies: ["NXIR", "NXRuntime", "NXFormat"], exclude: ["cases.txt"]
         ),
-        .testTarget(name: "NXModelsTests", dependencies: ["NXIR", "NXModels", "NXRuntime", "NXFormat"]),
-        .testTarget(name: "NXConvertersTests", dependencies: ["NXIR", "NXFormat", "NXModels", "NXConverters", "NXRuntime"]),
+        .testTarget(name: "NXModelsTests", dependencies: ["NXIR", "NXModels", "NXRuntime", "NXFormat", "NXTestSupport"]),
+        .testTarget(name: "NXConvertersTests", dependencies: ["NXIR", "NXFormat", "NXModels", "NXConverters", "NXRuntime", "NXTestSupport"]),
         // Runs the built nx binary (a dependency, so `swift build --build-tests` builds it).
         .testTarget(name: "NXCLITests", dependencies: ["nx", "NXIR", "NXFormat"]),
-        .testTarget(name: "NXPathologyTests", dependencies: ["NXIR", "NXRuntime", "NXPathology", "NXFormat", "NXModels"]),
+        .testTarget(name: "NXPathologyTests", dependencies: ["NXIR", "NXRuntime", "NXPathology", "NXFormat", "NXModels", "NXTestSupport"]),
     ]
 )

@@ -11,13 +11,7 @@ public enum Npy {
 
     /// Maps the file; the tensor views it without copying.
     public static func read(path: String) throws -> Tensor {
-        let file: MappedFile
-        do {
-            file = try MappedFile(path: path)
-        } catch {
-            if case .file(_, let message) = error { throw FormatError.file(path, message) }
-            throw FormatError.file(path, error.description)
-        }
+        let file = try MappedFile.opening(path)
         return try parse(file.bytes, source: path) { offset, count in
             TensorStorage(mapping: file, offset: offset, count: count)
         }

@@ -10,11 +10,7 @@ import SwiftProtobuf
 /// can report it beside every other problem of the file.
 public enum ONNXReader {
     public static func read(path: String) throws -> Model {
-        let mapped: MappedFile
-        do { mapped = try MappedFile(path: path) } catch {
-            if case .file(_, let message) = error { throw FormatError.file(path, message) }
-            throw FormatError.file(path, error.description)
-        }
+        let mapped = try MappedFile.opening(path)
         guard mapped.count > 0 else { throw FormatError.file(path, "empty file, not an ONNX model") }
         let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: mapped.bytes.baseAddress!),
                         count: mapped.count, deallocator: .none)

@@ -7,13 +7,7 @@ extension SafeTensorsFile {
     /// Maps the file and returns tensors that view it without copying; the mapping lives as
     /// long as any of the tensors.
     public static func read(path: String) throws -> SafeTensorsFile {
-        let file: MappedFile
-        do {
-            file = try MappedFile(path: path)
-        } catch {
-            if case .file(_, let message) = error { throw FormatError.file(path, message) }
-            throw FormatError.file(path, error.description)
-        }
+        let file = try MappedFile.opening(path)
         return try parse(file.bytes, source: path) { offset, count in
             TensorStorage(mapping: file, offset: offset, count: count)
         }

@@ -1,4 +1,5 @@
 import NXIR
+import NXTestSupport
 import Testing
 
 @testable import NXConverters

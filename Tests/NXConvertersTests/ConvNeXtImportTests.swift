@@ -3,6 +3,7 @@ import NXFormat
 import NXIR
 import NXModels
 import NXRuntime
+import NXTestSupport
 import Testing
 
 @testable import NXConverters

@@ -3,13 +3,14 @@ import NXFormat
 import NXIR
 import NXModels
 import NXRuntime
+import NXTestSupport
 import Testing
 
 @testable import NXConverters
 
 /// Real timm variants (convnext_atto, convnext_tiny; random init, perturbed) as .pth and
 /// safetensors, made by `make_checkpoint_fixtures.py --generated` (not committed: ~260 MB).
-@Suite(.enabled(if: Fixtures.exists(Fixtures.generated("manifest.json")),
+@Suite(.enabled(if: Fixtures.fileExists(Fixtures.generated("manifest.json")),
                 "generated checkpoints absent: run Converters/python/make_checkpoint_fixtures.py --generated"))
 struct GeneratedCheckpointTests {
     struct Entry: Decodable {

@@ -3,6 +3,7 @@ import NXFormat
 import NXIR
 import NXModels
 import NXRuntime
+import NXTestSupport
 import Testing
 
 @testable import NXConverters
@@ -21,7 +22,7 @@ import Testing
 @Suite struct HistoNeXtImportTests {
     static let tolerance: Float = 1e-4
 
-    static func fixture(_ relative: String) -> String { "\(Fixtures.repositoryRoot)/Tests/Fixtures/\(relative)" }
+    static func fixture(_ relative: String) -> String { Fixtures.path(relative) }
 
     /// The network input of a fixture folder: its uint8 pixels / 255 in float32, exactly as
     /// make_histonext_fixtures.py computes it for the reference.
@@ -73,7 +74,7 @@ import Testing
     }
 
     @Test(.enabled(
-        if: Fixtures.exists(fixture("generated/histonext_tiny/weights.pth")),
+        if: Fixtures.fileExists(fixture("generated/histonext_tiny/weights.pth")),
         "generated fixture absent: run Converters/python/make_histonext_fixtures.py --variant tiny"))
     func tinyPthMatchesTheReference() throws {
         try checkAgainstReference(.tiny, folder: "generated/histonext_tiny")

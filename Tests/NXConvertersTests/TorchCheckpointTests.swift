@@ -1,6 +1,7 @@
 import Foundation
 import NXFormat
 import NXIR
+import NXTestSupport
 import Testing
 
 @testable import NXConverters

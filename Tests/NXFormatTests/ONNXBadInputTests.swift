@@ -1,4 +1,5 @@
 import Foundation
+import NXTestSupport
 import Testing
 import NXIR
 @testable import NXFormat
@@ -62,7 +63,7 @@ import NXIR
     }
 
     @Test func truncatedProtobuf() throws {
-        let full = try Data(contentsOf: URL(fileURLWithPath: TestFiles.fixture("mini_convnext/mini_convnext.onnx")))
+        let full = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("mini_convnext/mini_convnext.onnx")))
         expectError(try write(full.prefix(full.count / 2)), containing: ["not a valid ONNX protobuf"])
     }
 

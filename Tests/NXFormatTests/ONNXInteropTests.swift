@@ -1,4 +1,5 @@
 import Foundation
+import NXTestSupport
 import Testing
 import NXIR
 @testable import NXFormat

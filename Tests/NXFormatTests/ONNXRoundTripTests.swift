@@ -1,4 +1,5 @@
 import Foundation
+import NXTestSupport
 import Testing
 import NXIR
 @testable import NXFormat
@@ -118,19 +119,19 @@ func everyFeatureModel() -> Model {
     }
 
     @Test func committedPyTorchExportMatchesTimmParameterCount() throws {
-        let model = try ONNXReader.read(path: TestFiles.fixture("mini_convnext/mini_convnext.onnx"))
-        let facts = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: TestFiles.fixture("mini_convnext/mini_convnext.json")))) as! [String: Any]
+        let model = try ONNXReader.read(path: Fixtures.path("mini_convnext/mini_convnext.onnx"))
+        let facts = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Fixtures.path("mini_convnext/mini_convnext.json")))) as! [String: Any]
         #expect(model.validate().isEmpty)
         #expect(model.graph.parameterCount == facts["parameters"] as! Int)
         let opTypes = facts["op_types"] as! [String: Int]
         #expect(Dictionary(uniqueKeysWithValues: model.graph.opTypeHistogram.map { ($0.opType, $0.count) }) == opTypes)
     }
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: TestFiles.fixture("generated/convnext_atto.onnx")),
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: Fixtures.path("generated/convnext_atto.onnx")),
                    "generated fixture absent: run Converters/python/make_format_fixtures.py --large"))
     func generatedConvNeXtAttoMatchesTimmParameterCount() throws {
-        let model = try ONNXReader.read(path: TestFiles.fixture("generated/convnext_atto.onnx"))
-        let facts = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: TestFiles.fixture("generated/convnext_atto.json")))) as! [String: Any]
+        let model = try ONNXReader.read(path: Fixtures.path("generated/convnext_atto.onnx"))
+        let facts = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Fixtures.path("generated/convnext_atto.json")))) as! [String: Any]
         #expect(model.validate().isEmpty)
         #expect(model.graph.parameterCount == facts["parameters"] as! Int)
     }

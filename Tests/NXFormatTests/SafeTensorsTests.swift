@@ -1,5 +1,6 @@
 import Foundation
 import NXIR
+import NXTestSupport
 import Testing
 
 @testable import NXFormat

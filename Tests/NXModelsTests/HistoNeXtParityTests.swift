@@ -3,6 +3,7 @@ import NXFormat
 import NXIR
 import NXModels
 import NXRuntime
+import NXTestSupport
 import Testing
 
 /// The Swift HistoNeXt graph, loaded with the reference's own state dict, computes what the
@@ -19,7 +20,7 @@ import Testing
     /// Builds `variant` from the fixture's weights, checking that the state dict and the
     /// graph's parameters are the same set of names.
     private func model(_ variant: HistoNeXtConfig, folder: String) throws -> Model {
-        var parameters = try CheckpointParameters(path: ModelFixtures.path("\(folder)/weights.safetensors"))
+        var parameters = try CheckpointParameters(path: Fixtures.path("\(folder)/weights.safetensors"))
         let model = try HistoNeXt.model(variant, numTypes: 6, parameters: &parameters)
         #expect(model.validate().isEmpty, "\(model.validate().prefix(3))")
         let stored = Set(parameters.checkpoint.tensors.keys)
@@ -35,14 +36,14 @@ import Testing
     private func expected(_ folder: String) throws -> [String: [Float]] {
         var outputs: [String: [Float]] = [:]
         for name in HistoNeXt.outputNames {
-            outputs[name] = try Npy.read(path: ModelFixtures.path("\(folder)/\(name).npy")).floatValues()
+            outputs[name] = try Npy.read(path: Fixtures.path("\(folder)/\(name).npy")).floatValues()
         }
         return outputs
     }
 
     private func checkRuntime(_ variant: HistoNeXtConfig, folder: String) throws {
         let model = try model(variant, folder: folder)
-        let input = try ModelFixtures.histoNeXtInput(folder)
+        let input = try Fixtures.histoNeXtInput(folder)
         let reference = try expected(folder)
         for optimize in [false, true] {
             let session = try Session(model: model, options: SessionOptions(threads: 2, optimize: optimize))
@@ -62,7 +63,7 @@ import Testing
     }
 
     @Test(.enabled(
-        if: ModelFixtures.exists("generated/histonext_mini/weights.safetensors"),
+        if: Fixtures.exists("generated/histonext_mini/weights.safetensors"),
         "generated fixture absent: run Converters/python/make_histonext_fixtures.py --variant mini"))
     func miniMatchesTheReference() throws {
         try checkRuntime(.mini, folder: "generated/histonext_mini")
@@ -79,7 +80,7 @@ import Testing
         try ONNXWriter.write(model, to: path)
         #expect(try PythonTool.run([PythonTool.converterScript("check_onnx_model.py"), path]).contains("ok"))
 
-        try Npy.write(try ModelFixtures.histoNeXtInput(folder), to: scratch.file("input.npy"))
+        try Npy.write(try Fixtures.histoNeXtInput(folder), to: scratch.file("input.npy"))
         _ = try PythonTool.run([
             PythonTool.converterScript("run_onnxruntime.py"), path, "input=\(scratch.file("input.npy"))", "--out", scratch.file("ort"),
         ])

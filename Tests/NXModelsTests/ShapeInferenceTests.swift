@@ -1,6 +1,7 @@
 import Foundation
 import NXFormat
 import NXIR
+import NXTestSupport
 import Testing
 
 /// Static shape inference and MAC counting in NXIR (`Graph.inferShapes`,
@@ -229,14 +230,14 @@ import Testing
     /// /work/venv-torch: convnext_tiny 4,455,531,264, resnet18 1,814,073,344).
     @Test(
         .enabled(
-            if: ModelFixtures.exists("generated/runtime/convnext_tiny_opset18.onnx"),
+            if: Fixtures.exists("generated/runtime/convnext_tiny_opset18.onnx"),
             "generated fixtures absent: run Converters/python/make_runtime_fixtures.py"),
         arguments: [
             ("convnext_tiny_opset17.onnx", 4_455_531_264), ("convnext_tiny_opset18.onnx", 4_455_531_264),
             ("resnet18_opset17.onnx", 1_814_073_344), ("resnet18_opset18.onnx", 1_814_073_344),
         ])
     func pytorchExportsCountLikeTorch(_ file: String, macs: Int) throws {
-        let model = try ONNXReader.read(path: ModelFixtures.path("generated/runtime/\(file)"))
+        let model = try ONNXReader.read(path: Fixtures.path("generated/runtime/\(file)"))
         let count = try model.graph.multiplyAccumulates()
         #expect(count.isComplete, "\(count.uncounted.prefix(3))")
         #expect(count.total == macs)

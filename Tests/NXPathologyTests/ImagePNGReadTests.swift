@@ -1,4 +1,5 @@
 import Foundation
+import NXTestSupport
 import Testing
 
 @testable import NXPathology
@@ -18,7 +19,7 @@ struct ImagePNGReadTests {
     }
 
     static let cases: [Case] = {
-        guard let data = FileManager.default.contents(atPath: ImageFixtures.png("manifest.json")),
+        guard let data = FileManager.default.contents(atPath: Fixtures.png("manifest.json")),
             let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: [String: Any]]
         else { return [] }
         return manifest.keys.sorted().map { name in
@@ -43,7 +44,7 @@ struct ImagePNGReadTests {
 
     @Test(arguments: cases)
     func readsAsEightBitRGB(_ fixture: Case) throws {
-        let path = ImageFixtures.png("\(fixture.name).png")
+        let path = Fixtures.png("\(fixture.name).png")
         if let expected = fixture.error {
             let error = #expect(throws: ImageFileError.self) { try PNGImage.read(path: path) }
             #expect(error?.path == path)
@@ -62,7 +63,7 @@ struct ImagePNGReadTests {
 
     @Test(arguments: cases.filter { $0.gray != nil })
     func readsRawGraySamples(_ fixture: Case) throws {
-        let path = ImageFixtures.png("\(fixture.name).png")
+        let path = Fixtures.png("\(fixture.name).png")
         if fixture.name.hasSuffix("_trns") {
             #expect(throws: ImageFileError.self) { try PNGImage.readGray16(path: path) }
             return
@@ -75,7 +76,7 @@ struct ImagePNGReadTests {
     }
 
     @Test func sixteenBitRampCoversEveryValue() throws {
-        let path = ImageFixtures.png("gray16_ramp.png")
+        let path = Fixtures.png("gray16_ramp.png")
         let raw = try PNGImage.readGray16(path: path)
         #expect(raw.width == 256 && raw.height == 256)
         #expect(raw.pixels == (0...65535).map { UInt16($0) })
@@ -92,12 +93,12 @@ struct ImagePNGReadTests {
     }
 
     @Test func oneByOneImage() throws {
-        let image = try PNGImage.read(path: ImageFixtures.png("one_by_one.png"))
+        let image = try PNGImage.read(path: Fixtures.png("one_by_one.png"))
         #expect(image.width == 1 && image.height == 1 && image.pixels.count == 3)
     }
 
     @Test func colourImagesAreNotLabelMaps() throws {
-        let path = ImageFixtures.png("rgb8.png")
+        let path = Fixtures.png("rgb8.png")
         let error = #expect(throws: ImageFileError.self) { try PNGImage.readGray16(path: path) }
         #expect(error?.path == path)
         #expect(error?.message.contains("grayscale") == true)
@@ -119,7 +120,7 @@ struct ImagePNGReadTests {
         ("first_chunk_not_ihdr.png", "IHDR"),
     ])
     func refusesBadFiles(_ name: String, _ fragment: String) throws {
-        let path = ImageFixtures.png("bad/\(name)")
+        let path = Fixtures.png("bad/\(name)")
         let error = #expect(throws: ImageFileError.self) { try PNGImage.read(path: path) }
         #expect(error?.path == path)
         #expect(error?.description.hasPrefix(path) == true)
@@ -127,7 +128,7 @@ struct ImagePNGReadTests {
     }
 
     @Test func missingFileAndDirectory() throws {
-        let directory = try ImageTestDirectory()
+        let directory = try TemporaryDirectory()
         let missing = directory.file("nope.png")
         let error = #expect(throws: ImageFileError.self) { try PNGImage.read(path: missing) }
         #expect(error?.message == "no such file")
@@ -137,8 +138,8 @@ struct ImagePNGReadTests {
 
     /// Every prefix of a valid file is refused with an error: none crashes or is accepted.
     @Test func everyTruncationIsAnError() throws {
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: ImageFixtures.png("rgb8_interlaced.png")))
-        let directory = try ImageTestDirectory()
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: Fixtures.png("rgb8_interlaced.png")))
+        let directory = try TemporaryDirectory()
         let path = directory.file("cut.png")
         for length in 0..<bytes.count {
             try bytes.prefix(length).write(to: URL(fileURLWithPath: path))
@@ -154,8 +155,8 @@ struct ImagePNGReadTests {
     /// Flipping any single byte either is caught or still decodes to an image of the declared
     /// size; libpng's errors never escape as a crash.
     @Test func singleByteCorruptionNeverCrashes() throws {
-        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: ImageFixtures.png("palette8_trns.png"))))
-        let directory = try ImageTestDirectory()
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.png("palette8_trns.png"))))
+        let directory = try TemporaryDirectory()
         let path = directory.file("flipped.png")
         var refused = 0
         for index in 0..<original.count {

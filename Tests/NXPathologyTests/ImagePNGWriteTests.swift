@@ -1,4 +1,5 @@
 import Foundation
+import NXTestSupport
 import Testing
 
 @testable import NXPathology
@@ -13,7 +14,7 @@ struct ImagePNGWriteTests {
     }
 
     @Test func rgbRoundTrip() throws {
-        let directory = try ImageTestDirectory()
+        let directory = try TemporaryDirectory()
         for (width, height) in [(1, 1), (7, 5), (64, 33)] {
             let image = Self.sampleRGB(width: width, height: height)
             let path = directory.file("rgb_\(width)x\(height).png")
@@ -23,7 +24,7 @@ struct ImagePNGWriteTests {
     }
 
     @Test func grayEightBitRoundTrip() throws {
-        let directory = try ImageTestDirectory()
+        let directory = try TemporaryDirectory()
         let image = GrayImage<UInt8>(width: 16, height: 16, pixels: (0..<256).map(UInt8.init))!
         let path = directory.file("gray8.png")
         try PNGWriter.write(image, to: path)
@@ -34,7 +35,7 @@ struct ImagePNGWriteTests {
     }
 
     @Test func graySixteenBitRoundTripsEveryValue() throws {
-        let directory = try ImageTestDirectory()
+        let directory = try TemporaryDirectory()
         let image = GrayImage<UInt16>(width: 256, height: 256, pixels: (0...65535).map(UInt16.init))!
         let path = directory.file("gray16.png")
         try PNGWriter.write(image, to: path)
@@ -44,7 +45,7 @@ struct ImagePNGWriteTests {
     }
 
     @Test func labelMapsMustFitSixteenBits() throws {
-        let directory = try ImageTestDirectory()
+        let directory = try TemporaryDirectory()
         var labels = LabelMap(width: 4, height: 3)
         labels[2, 1] = 65535
         let path = directory.file("labels.png")
@@ -61,7 +62,7 @@ struct ImagePNGWriteTests {
     }
 
     @Test func writesAreAtomic() throws {
-        let directory = try ImageTestDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.file("out.png")
         try PNGWriter.write(Self.sampleRGB(width: 3, height: 2), to: path)
         try PNGWriter.write(Self.sampleRGB(width: 5, height: 4), to: path)
@@ -75,11 +76,11 @@ struct ImagePNGWriteTests {
 
     /// What we write is plain PNG that another decoder reads: the fixture script's own
     /// zlib-based decoder gets the same samples, at the promised bit depth and colour type.
-    @Test(.enabled(if: ImagePython.shouldRun)) func pythonDecodesWhatWeWrite() throws {
-        let directory = try ImageTestDirectory()
-        let script = ImagePython.converterScript("make_png_fixtures.py")
+    @Test(.enabled(if: PythonTool.shouldRun)) func pythonDecodesWhatWeWrite() throws {
+        let directory = try TemporaryDirectory()
+        let script = PythonTool.converterScript("make_png_fixtures.py")
         func decode(_ path: String) throws -> [String: Any] {
-            try ImagePython.json(ImagePython.run([script, "--decode", path])) as! [String: Any]
+            try PythonTool.json(PythonTool.run([script, "--decode", path])) as! [String: Any]
         }
 
         let rgb = Self.sampleRGB(width: 9, height: 6)

@@ -2,6 +2,7 @@ import Foundation
 import NXFormat
 import NXIR
 import NXPathology
+import NXTestSupport
 import Testing
 
 @Suite("Metrics linear assignment")
@@ -44,7 +45,7 @@ struct MetricsLinearAssignmentTests {
         (1, 1), (1, 5), (5, 1), (3, 3), (4, 6), (6, 4), (6, 6), (2, 7), (7, 3),
     ])
     func optimality(rows: Int, columns: Int) throws {
-        var random = MetricsRandom(seed: UInt64(rows * 31 + columns))
+        var random = SeededRandom(seed: UInt64(rows * 31 + columns))
         for trial in 0..<20 {
             // Half the trials draw small integers, where many assignments tie.
             let costs = (0..<(rows * columns)).map { _ in
@@ -97,7 +98,7 @@ struct MetricsLinearAssignmentTests {
 
     @Test("a 400x400 Euclidean matrix is solved quickly and optimally against a greedy bound")
     func large() throws {
-        var random = MetricsRandom(seed: 99)
+        var random = SeededRandom(seed: 99)
         let points = (0..<400).map { _ in SIMD2(Double.random(in: 0..<1000, using: &random), Double.random(in: 0..<1000, using: &random)) }
         let shifted = points.map { $0 + SIMD2(Double.random(in: -4...4, using: &random), Double.random(in: -4...4, using: &random)) }
         var costs = [Double](repeating: 0, count: 400 * 400)
@@ -109,10 +110,10 @@ struct MetricsLinearAssignmentTests {
         #expect(pairs.filter { $0.row == $0.column }.count > 380)
     }
 
-    @Test("random matrices give scipy's exact pairs", .enabled(if: MetricsPython.shouldRun))
+    @Test("random matrices give scipy's exact pairs", .enabled(if: PythonTool.shouldRun))
     func againstScipy() throws {
-        let scratch = try MetricsTemporaryDirectory()
-        var random = MetricsRandom(seed: 2024)
+        let scratch = try TemporaryDirectory()
+        var random = SeededRandom(seed: 2024)
         var cases: [(name: String, rows: Int, columns: Int, costs: [Double])] = []
         for (k, (rows, columns)) in [(1, 1), (4, 4), (3, 8), (8, 3), (10, 10), (17, 25), (25, 17), (40, 40), (1, 9), (9, 1)].enumerated() {
             let uniform = (0..<(rows * columns)).map { _ in Double.random(in: -10...10, using: &random) }
@@ -135,7 +136,7 @@ struct MetricsLinearAssignmentTests {
                 out[name] = [rows.tolist(), cols.tolist()]
             print(json.dumps(out))
             """
-        let output = try MetricsPython.run(script: script, arguments: [scratch.path] + cases.map(\.name))
+        let output = try PythonTool.run(script: script, arguments: [scratch.path] + cases.map(\.name))
         let expected = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: [[Int]]])
         for item in cases {
             let pairs = try LinearAssignment.minimize(costs: item.costs, rows: item.rows, columns: item.columns)

@@ -1,5 +1,6 @@
 import Foundation
 import NXPathology
+import NXTestSupport
 import Testing
 
 @Suite("Metrics segmentation")
@@ -80,7 +81,7 @@ struct MetricsSegmentationTests {
 
     @Test("a 1000x1000 map with 500 nuclei: identical, shifted, and by sparse labels")
     func largeMap() throws {
-        var random = MetricsRandom(seed: 5)
+        var random = SeededRandom(seed: 5)
         let size = 1000
         var labels = [Int32](repeating: 0, count: size * size)
         var centres: [(Int, Int, Int)] = []

@@ -1,6 +1,7 @@
 import Foundation
 import NXFormat
 import NXIR
+import NXTestSupport
 import Testing
 
 @testable import NXPathology
@@ -36,11 +37,11 @@ import Testing
         #expect(records.contains { $0.typeProbability! < 0.6 }, "the mixed-type nucleus wins by a narrow vote")
     }
 
-    @Test("every generated case matches the reference stage by stage", .enabled(if: PostProcessingPython.shouldRun))
+    @Test("every generated case matches the reference stage by stage", .enabled(if: PythonTool.shouldRun))
     func generatedCases() throws {
-        let scratch = try PostProcessingTestDirectory()
-        _ = try PostProcessingPython.run([
-            PostProcessingPython.converterScript("make_postprocessing_fixtures.py"), "--out", scratch.path, "--stages",
+        let scratch = try TemporaryDirectory()
+        _ = try PythonTool.run([
+            PythonTool.converterScript("make_postprocessing_fixtures.py"), "--out", scratch.path, "--stages",
         ])
         for name in ["synthetic", "crowded", "empty", "all_foreground"] {
             let fixture = try PostProcessingCase(directory: scratch.path, name: name)

@@ -1,4 +1,5 @@
 import Foundation
+import NXTestSupport
 import Testing
 
 @testable import NXPathology
@@ -25,11 +26,11 @@ import Testing
         #expect(SobelKernel.coefficients(order: 1, size: 3) == [-1, 0, 1])
     }
 
-    @Test("Sobel kernels match cv2.getDerivKernels for every aperture", .enabled(if: PostProcessingPython.shouldRun))
+    @Test("Sobel kernels match cv2.getDerivKernels for every aperture", .enabled(if: PythonTool.shouldRun))
     func sobelKernelsAgainstOpenCV() throws {
         // ktype CV_64F, as cv2.Sobel uses for a CV_64F output: the default CV_32F kernel rounds
         // the coefficients above 2^24 of apertures 29 and 31.
-        let output = try PostProcessingPython.run(script: """
+        let output = try PythonTool.run(script: """
             import cv2, json
             print(json.dumps({f"{o},{k}": cv2.getDerivKernels(o, 0 if o else 1, k, normalize=False, ktype=cv2.CV_64F)[0].ravel().astype(int).tolist()
                               for k in range(3, 32, 2) for o in (0, 1, 2) if k > o}))
@@ -417,10 +418,10 @@ import Testing
         #expect(contour([1, 0, 0, 1], width: 2).all == points([[0, 0], [1, 1]]))
     }
 
-    @Test("contours match cv2.findContours on random blobs", .enabled(if: PostProcessingPython.shouldRun))
+    @Test("contours match cv2.findContours on random blobs", .enabled(if: PythonTool.shouldRun))
     func contoursAgainstOpenCV() throws {
         // Random 0/1 crops, each reduced to its largest 8-connected component, traced by OpenCV.
-        let output = try PostProcessingPython.run(script: """
+        let output = try PythonTool.run(script: """
             import cv2, json, numpy as np
             rng = np.random.default_rng(7)
             cases = []

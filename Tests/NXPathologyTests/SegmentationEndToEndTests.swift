@@ -1,4 +1,5 @@
 import Foundation
+import NXTestSupport
 import Testing
 import NXIR
 import NXModels
@@ -9,7 +10,7 @@ import NXModels
 /// contracts that tie the files together.
 @Suite struct SegmentationEndToEndTests {
     @Test func sampleImageGoesThroughTheWholePipeline() throws {
-        let full = try PNGImage.read(path: "\(ImageFixtures.repositoryRoot)/Tests/Fixtures/he/sample.png")
+        let full = try PNGImage.read(path: "\(Fixtures.repositoryRoot)/Tests/Fixtures/he/sample.png")
         #expect(full.width == 512 && full.height == 512)
         // A 200x150 crop: 2x1 tiles of 160 input pixels, fast in a debug build.
         var pixels: [UInt8] = []
@@ -34,7 +35,7 @@ import NXModels
             #expect(result.output.types.pixels[index] == typeOf[label])
         }
 
-        let scratch = try ImageTestDirectory()
+        let scratch = try TemporaryDirectory()
         let out = scratch.file("segmented")
         try SegmentationOutputWriter.write(result.output, to: out)
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == SegmentationOutputWriter.fileNames.sorted())

@@ -1,4 +1,5 @@
 import Foundation
+import NXTestSupport
 import Testing
 
 @testable import NXPathology
@@ -103,12 +104,12 @@ struct TilingGeometryTests {
     }
 
     /// numpy itself, for every small size and pads far wider than the line.
-    @Test(.enabled(if: ImagePython.shouldRun)) func reflectMatchesNumpy() throws {
-        let output = try ImagePython.run(script: """
+    @Test(.enabled(if: PythonTool.shouldRun)) func reflectMatchesNumpy() throws {
+        let output = try PythonTool.run(script: """
             import json, numpy as np
             print(json.dumps({n: np.pad(np.arange(n), (300, 300), 'reflect').tolist() for n in range(1, 12)}))
             """)
-        let table = try ImagePython.json(output) as! [String: [Int]]
+        let table = try PythonTool.json(output) as! [String: [Int]]
         for (key, expected) in table {
             let n = Int(key)!
             #expect((-300..<(n + 300)).map { ReflectPadding.index($0, count: n) } == expected, "n = \(n)")

@@ -1,6 +1,7 @@
 import Foundation
 import NXIR
 import NXRuntime
+import NXTestSupport
 import Testing
 
 @testable import NXPathology
@@ -168,14 +169,14 @@ struct TilingStitchingTests {
 
     /// The tiles we feed are exactly the patches HoVer-Net's `_prepare_patching` cuts from its
     /// numpy-reflect-padded image (its logic, restated in Python, on the same image).
-    @Test(.enabled(if: ImagePython.shouldRun), arguments: [(170, 95, 1), (37, 50, 1), (37, 50, 2), (333, 171, 2)])
+    @Test(.enabled(if: PythonTool.shouldRun), arguments: [(170, 95, 1), (37, 50, 1), (37, 50, 2), (333, 171, 2)])
     func tilesMatchHoverNetPatching(width: Int, height: Int, stride: Int) throws {
-        let directory = try ImageTestDirectory()
+        let directory = try TemporaryDirectory()
         var generator = SystemRandomNumberGenerator()
         let image = RGBImage(width: width, height: height, pixels: (0..<(width * height * 3)).map { _ in UInt8.random(in: 0...255, using: &generator) })!
         try PNGWriter.write(image, to: directory.file("image.png"))
         let geometry = stride == 1 ? TilingGeometryTests.hoverNet : TilingGeometryTests.histoNeXt
-        _ = try ImagePython.run(script: """
+        _ = try PythonTool.run(script: """
             import math, sys
             import numpy as np
             sys.path.insert(0, sys.argv[1])
@@ -196,7 +197,7 @@ struct TilingStitchingTests {
                 for y in range(0, last_h, step_size):
                     for x in range(0, last_w, step_size):
                         out.write(padded[y:y + win_size, x:x + win_size].tobytes())
-            """, arguments: [ImagePython.converterDirectory, directory.file("image.png"), directory.file("patches.raw"), "270", "\(geometry.outputWindow)"])
+            """, arguments: [PythonTool.converterDirectory, directory.file("image.png"), directory.file("patches.raw"), "270", "\(geometry.outputWindow)"])
         let patches = try [UInt8](Data(contentsOf: URL(fileURLWithPath: directory.file("patches.raw"))))
         let layout = geometry.layout(width: width, height: height)
         let size = geometry.inputSize, patchBytes = size * size * 3

@@ -1,4 +1,5 @@
 import Foundation
+import NXTestSupport
 import Testing
 
 @testable import NXPathology
@@ -41,7 +42,7 @@ struct WritersOutputTests {
     }
 
     @Test func writesEveryFileReadably() throws {
-        let parent = try ImageTestDirectory()
+        let parent = try TemporaryDirectory()
         let output = Self.sample()
         let directory = parent.file("result")
         try SegmentationOutputWriter.write(output, to: directory)
@@ -96,11 +97,11 @@ struct WritersOutputTests {
     /// Python's json reads both files; the GeoJSON is what QuPath imports (FeatureCollection,
     /// Polygon features with closed rings of at least four positions, detection objects with
     /// a classification name and colour).
-    @Test(.enabled(if: ImagePython.shouldRun)) func pythonReadsTheJSONFiles() throws {
-        let parent = try ImageTestDirectory()
+    @Test(.enabled(if: PythonTool.shouldRun)) func pythonReadsTheJSONFiles() throws {
+        let parent = try TemporaryDirectory()
         let directory = parent.file("out")
         try SegmentationOutputWriter.write(Self.sample(), to: directory)
-        let report = try ImagePython.run(script: """
+        let report = try PythonTool.run(script: """
             import json, sys
             d = sys.argv[1]
             nuclei = json.load(open(d + "/nuclei.json"))
@@ -132,7 +133,7 @@ struct WritersOutputTests {
                     assert len(c["color"]) == 3 and all(0 <= v <= 255 for v in c["color"])
             print(json.dumps(names))
             """, arguments: [directory])
-        let names = try #require(ImagePython.json(report) as? [Any]).map { $0 as? String }
+        let names = try #require(PythonTool.json(report) as? [Any]).map { $0 as? String }
         #expect(names == ["neoplastic", "connective", nil, "inflammatory"])
     }
 
@@ -140,7 +141,7 @@ struct WritersOutputTests {
     /// when replacing, the previous directory survives untouched.
     @Test func failurePartWayLeavesNothing() throws {
         struct Injected: Error {}
-        let parent = try ImageTestDirectory()
+        let parent = try TemporaryDirectory()
         let directory = parent.file("result")
         for failAfter in SegmentationOutputWriter.fileNames {
             #expect(throws: Injected.self) {

@@ -1,4 +1,5 @@
 import Foundation
+import NXTestSupport
 import Testing
 import NXFormat
 import NXIR
@@ -27,13 +28,13 @@ import NXIR
 
     @Test func miniConvNeXtMatchesOnnxRuntime() throws {
         try check(
-            model: RuntimeFixtures.path("mini_convnext/mini_convnext.onnx"), inputName: "input",
-            input: RuntimeFixtures.path("mini_convnext/mini_convnext_input.npy"),
-            expected: RuntimeFixtures.path("mini_convnext/mini_convnext_ort_logits.npy"))
+            model: Fixtures.path("mini_convnext/mini_convnext.onnx"), inputName: "input",
+            input: Fixtures.path("mini_convnext/mini_convnext_input.npy"),
+            expected: Fixtures.path("mini_convnext/mini_convnext_ort_logits.npy"))
     }
 
     @Test func optimizerFusesTheMiniConvNeXt() throws {
-        let model = try ONNXReader.read(path: RuntimeFixtures.path("mini_convnext/mini_convnext.onnx"))
+        let model = try ONNXReader.read(path: Fixtures.path("mini_convnext/mini_convnext.onnx"))
         let session = try Session(model: model, options: SessionOptions(threads: 1))
         let opTypes = Set(session.model.graph.nodes.map(\.opType))
         #expect(!opTypes.contains("Erf") && !opTypes.contains("Constant"), "\(opTypes.sorted())")
@@ -43,14 +44,14 @@ import NXIR
     }
 
     /// Models made by Converters/python/make_runtime_fixtures.py (not committed).
-    @Test(.enabled(if: RuntimeFixtures.exists("generated/runtime/manifest.json"),
+    @Test(.enabled(if: Fixtures.exists("generated/runtime/manifest.json"),
                    "generated fixtures absent: run Converters/python/make_runtime_fixtures.py"))
     func generatedModelsMatchOnnxRuntime() throws {
-        let manifestPath = RuntimeFixtures.path("generated/runtime/manifest.json")
+        let manifestPath = Fixtures.path("generated/runtime/manifest.json")
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: manifestPath)))
         let entries = try #require(manifest as? [[String: Any]] ?? (manifest as? [String: Any])?["models"] as? [[String: Any]])
         #expect(!entries.isEmpty)
-        let folder = RuntimeFixtures.path("generated/runtime")
+        let folder = Fixtures.path("generated/runtime")
         for entry in entries {
             func file(_ key: String) -> String {
                 let name = entry[key] as? String ?? ""

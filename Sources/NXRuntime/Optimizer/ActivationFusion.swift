@@ -4,19 +4,15 @@ import NXIR
 /// reads the pre-activation value: the result is written once and activated while in cache.
 /// The activation's op type and attributes travel on the fused node as `activation` and
 /// `activation_<attribute>`.
-struct ActivationFusion: GraphPass {
+struct ActivationFusion: FusionPass {
     let name = "activation-fusion"
     static let activations: Set<String> = ["Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Gelu"]
     private static let fusedNames = ["Conv": "FusedConv", "Gemm": "FusedGemm"]
 
-    func run(on model: inout Model, registry: OperatorRegistry) throws -> Bool {
-        var graph = model.graph
-        var changed = false
-        var index = GraphIndex(graph)
-        var position = 0
-        while position < graph.nodes.count {
-            let node = graph.nodes[position]
-            defer { position += 1 }
+    func fuseOne(_ model: Model) -> Graph? {
+        let graph = model.graph
+        let index = GraphIndex(graph)
+        for (position, node) in graph.nodes.enumerated() {
             let producesFusable = (node.domain.isEmpty && Self.fusedNames[node.opType] != nil)
                 || (node.domain == nxDomain && node.opType == "FusedMatMul")
             guard producesFusable, node.attributes["activation"] == nil, let output = node.outputs.first,
@@ -33,15 +29,11 @@ struct ActivationFusion: GraphPass {
             fused.outputs = activation.outputs
             fused.attributes["activation"] = .string(activation.opType)
             for (key, value) in activation.attributes { fused.attributes["activation_\(key)"] = value }
-            graph.nodes[position] = fused
-            graph.nodes.remove(at: activationIndex)
-            if activationIndex < position { position -= 1 }
-            index = GraphIndex(graph)
-            changed = true
+            var result = graph
+            result.nodes[position] = fused
+            result.nodes.remove(at: activationIndex)
+            return result
         }
-        guard changed else { return false }
-        model.graph = graph
-        model.importNXDomain()
-        return true
+        return nil
     }
 }

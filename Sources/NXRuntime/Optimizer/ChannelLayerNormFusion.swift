@@ -3,20 +3,11 @@ import NXIR
 /// Replaces Transpose(NCHW->NHWC) -> LayerNormalization(last axis) -> Transpose(NHWC->NCHW),
 /// how PyTorch exports timm's LayerNorm2d, with one ai.nx LayerNormalizationChannels node
 /// that normalizes over C in place in NCHW: two full-tensor transposes saved per norm.
-struct ChannelLayerNormFusion: GraphPass {
+struct ChannelLayerNormFusion: FusionPass {
     let name = "channel-layernorm-fusion"
 
-    func run(on model: inout Model, registry: OperatorRegistry) throws -> Bool {
-        var changed = false
-        while let rewritten = fuseOne(model.graph) {
-            model.graph = rewritten
-            changed = true
-        }
-        if changed { model.importNXDomain() }
-        return changed
-    }
-
-    private func fuseOne(_ graph: Graph) -> Graph? {
+    func fuseOne(_ model: Model) -> Graph? {
+        let graph = model.graph
         let index = GraphIndex(graph)
         for (normIndex, norm) in graph.nodes.enumerated()
         where norm.opType == "LayerNormalization" && norm.domain.isEmpty && norm.inputs.count >= 2 {

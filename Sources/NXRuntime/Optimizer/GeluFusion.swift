@@ -3,25 +3,16 @@ import NXIR
 /// Replaces the exact-GELU subgraph exporters write before opset 20,
 /// x * 0.5 * (1 + erf(x / sqrt 2)) — with the division as Mul by 1/sqrt 2, and the three
 /// multiplications in any of the orders PyTorch and TensorFlow emit — by one ai.nx Gelu node.
-struct GeluFusion: GraphPass {
+struct GeluFusion: FusionPass {
     let name = "gelu-fusion"
-
-    func run(on model: inout Model, registry: OperatorRegistry) throws -> Bool {
-        var changed = false
-        while let rewritten = fuseOne(model.graph) {
-            model.graph = rewritten
-            changed = true
-        }
-        if changed { model.importNXDomain() }
-        return changed
-    }
 
     private func near(_ value: Float?, _ target: Float) -> Bool {
         guard let value else { return false }
         return abs(value - target) <= 1e-4 * abs(target)
     }
 
-    private func fuseOne(_ graph: Graph) -> Graph? {
+    func fuseOne(_ model: Model) -> Graph? {
+        let graph = model.graph
         let index = GraphIndex(graph)
         func node(_ i: Int) -> Node { graph.nodes[i] }
         func isOp(_ i: Int, _ op: String) -> Bool { node(i).opType == op && node(i).domain.isEmpty }

@@ -7,20 +7,11 @@ import NXIR
 /// by one LayerNormalization over the last axis (in the ai.nx domain, which has it at any
 /// opset). Only the last axis is matched: without shapes, "last" is the one axis we can
 /// name for certain.
-struct LayerNormFusion: GraphPass {
+struct LayerNormFusion: FusionPass {
     let name = "layernorm-fusion"
 
-    func run(on model: inout Model, registry: OperatorRegistry) throws -> Bool {
-        var changed = false
-        while let rewritten = fuseOne(model.graph) {
-            model.graph = rewritten
-            changed = true
-        }
-        if changed { model.importNXDomain() }
-        return changed
-    }
-
-    private func fuseOne(_ graph: Graph) -> Graph? {
+    func fuseOne(_ model: Model) -> Graph? {
+        let graph = model.graph
         let index = GraphIndex(graph)
         func node(_ i: Int) -> Node { graph.nodes[i] }
         func isOp(_ i: Int, _ op: String) -> Bool { node(i).opType == op && node(i).domain.isEmpty }

@@ -3,39 +3,31 @@ import NXIR
 /// MatMul by a constant 2-D weight followed by Add of a constant bias along the last axis
 /// (how PyTorch exports nn.Linear on a tensor of rank > 2) becomes one ai.nx FusedMatMul,
 /// which adds the bias while each output row is still in cache.
-struct MatMulBiasFusion: GraphPass {
+struct MatMulBiasFusion: FusionPass {
     let name = "matmul-bias-fusion"
 
-    func run(on model: inout Model, registry: OperatorRegistry) throws -> Bool {
-        var graph = model.graph
-        var changed = false
-        var index = GraphIndex(graph)
-        var position = 0
-        while position < graph.nodes.count {
-            let node = graph.nodes[position]
-            defer { position += 1 }
+    func fuseOne(_ model: Model) -> Graph? {
+        let graph = model.graph
+        let index = GraphIndex(graph)
+        for (position, node) in graph.nodes.enumerated() {
             guard node.opType == "MatMul", node.domain.isEmpty, node.inputs.count == 2,
                 let weight = graph.initializers[node.inputs[1]], weight.rank == 2, weight.dataType == .float32,
                 let addIndex = index.soleConsumer(node.outputs[0]),
                 graph.nodes[addIndex].opType == "Add", graph.nodes[addIndex].domain.isEmpty,
                 let biasName = graph.nodes[addIndex].inputs.first(where: { $0 != node.outputs[0] }),
                 let bias = graph.initializers[biasName], bias.dataType == .float32,
-                bias.elementCount == weight.shape[1], bias.shape.dropLast().allSatisfy({ $0 == 1 }), bias.rank <= 1
+                bias.elementCount == weight.shape[1], bias.rank <= 1
             else { continue }
             var fused = node
             fused.opType = "FusedMatMul"
             fused.domain = nxDomain
             fused.inputs = node.inputs + [biasName]
             fused.outputs = graph.nodes[addIndex].outputs
-            graph.nodes[position] = fused
-            graph.nodes.remove(at: addIndex)
-            if addIndex < position { position -= 1 }
-            index = GraphIndex(graph)
-            changed = true
+            var result = graph
+            result.nodes[position] = fused
+            result.nodes.remove(at: addIndex)
+            return result
         }
-        guard changed else { return false }
-        model.graph = graph
-        model.importNXDomain()
-        return true
+        return nil
     }
 }

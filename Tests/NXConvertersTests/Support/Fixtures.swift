@@ -2,20 +2,14 @@ import Foundation
 import NXFormat
 import NXIR
 import NXModels
+import NXTestSupport
 
 /// The committed checkpoint fixtures (Converters/python/make_checkpoint_fixtures.py) and the
 /// miniature ConvNeXt they hold.
-enum Fixtures {
-    static let repositoryRoot: String = {
-        // #filePath is <repo>/Tests/NXConvertersTests/Support/Fixtures.swift.
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { url.deleteLastPathComponent() }
-        return url.path
-    }()
-
+extension Fixtures {
     static func checkpoint(_ name: String) -> String { "\(repositoryRoot)/Tests/Fixtures/checkpoints/\(name)" }
     static func generated(_ name: String) -> String { "\(repositoryRoot)/Tests/Fixtures/generated/checkpoints/\(name)" }
-    static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+    static func fileExists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
     /// timm.models.convnext.ConvNeXt(depths=(1, 1, 1, 1), dims=(8, 16, 32, 64), num_classes=5).
     static let miniConfig = ConvNeXtConfig(variant: "mini", depths: [1, 1, 1, 1], dims: [8, 16, 32, 64])

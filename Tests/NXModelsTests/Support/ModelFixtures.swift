@@ -1,18 +1,10 @@
 import Foundation
 import NXFormat
 import NXIR
+import NXTestSupport
 
-/// Where the model tests find committed and generated fixtures, and the comparison they use.
-enum ModelFixtures {
-    static let repositoryRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { url.deleteLastPathComponent() }
-        return url.path
-    }()
-
-    static func path(_ relative: String) -> String { "\(repositoryRoot)/Tests/Fixtures/\(relative)" }
-    static func exists(_ relative: String) -> Bool { FileManager.default.fileExists(atPath: path(relative)) }
-
+/// The model tests' fixture helpers beyond the shared paths, and the comparison they use.
+extension Fixtures {
     /// The network input of a HistoNeXt fixture: its uint8 pixels / 255 in float32, exactly as
     /// make_histonext_fixtures.py computes it for the reference.
     static func histoNeXtInput(_ folder: String) throws -> Tensor {

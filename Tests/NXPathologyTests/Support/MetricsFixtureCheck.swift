@@ -2,6 +2,7 @@ import Foundation
 import NXFormat
 import NXIR
 import NXPathology
+import NXTestSupport
 import Testing
 
 /// Compares the Swift metrics with a fixture directory written by
@@ -23,7 +24,7 @@ struct MetricsFixtureCheck {
         self.directory = directory
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/expected.json"))
         guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw MetricsPython.Failure(description: "\(directory)/expected.json is not a JSON object")
+            throw PythonTool.Failure(description: "\(directory)/expected.json is not a JSON object")
         }
         expected = object
     }
@@ -41,13 +42,13 @@ struct MetricsFixtureCheck {
 
     func instanceMap(_ name: String) throws -> InstanceMap {
         let array = try tensor(name)
-        guard array.shape.count == 2 else { throw MetricsPython.Failure(description: "\(name): shape \(array.shape) is not 2-D") }
+        guard array.shape.count == 2 else { throw PythonTool.Failure(description: "\(name): shape \(array.shape) is not 2-D") }
         return try InstanceMap(width: array.shape[1], height: array.shape[0], labels: try array.intValues().map { Int32($0) })
     }
 
     func classMaps(_ name: String) throws -> [InstanceMap] {
         let array = try tensor(name)
-        guard array.shape.count == 3 else { throw MetricsPython.Failure(description: "\(name): shape \(array.shape) is not C x H x W") }
+        guard array.shape.count == 3 else { throw PythonTool.Failure(description: "\(name): shape \(array.shape) is not C x H x W") }
         let values = try array.intValues().map { Int32($0) }
         let (classes, height, width) = (array.shape[0], array.shape[1], array.shape[2])
         return try (0..<classes).map { c in
@@ -96,7 +97,7 @@ struct MetricsFixtureCheck {
 
     private func section(_ key: String) throws -> [String: Any] {
         guard let value = expected[key] as? [String: Any] else {
-            throw MetricsPython.Failure(description: "expected.json has no object '\(key)'")
+            throw PythonTool.Failure(description: "expected.json has no object '\(key)'")
         }
         return value
     }

@@ -1,7 +1,7 @@
 /// Random damage to a valid file for the fuzz tests: the kinds of corruption real files
 /// suffer (flipped bits, lost tails, spliced bytes, overwritten numbers).
-enum Mutation {
-    static func apply(to bytes: inout [UInt8], using generator: inout some RandomNumberGenerator) {
+public enum Mutation {
+    public static func apply(to bytes: inout [UInt8], using generator: inout some RandomNumberGenerator) {
         guard !bytes.isEmpty else { return }
         switch Int.random(in: 0..<5, using: &generator) {
         case 0:

@@ -1,12 +1,12 @@
 /// A reproducible random number generator (SplitMix64): the same seed gives the same
 /// sequence on every platform and Swift version, unlike `SystemRandomNumberGenerator`, so a
-/// failing fuzz case can be replayed.
-struct SeededRandom: RandomNumberGenerator {
+/// failing random case can be replayed.
+public struct SeededRandom: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
