@@ -83,6 +83,28 @@ struct ConvDim: Sendable, Equatable {
     static let unit = ConvDim(input: 1, kernel: 1, output: 1, stride: 1, dilation: 1, padBegin: 0, padEnd: 0)
 
     var dilatedKernel: Int { (kernel - 1) * dilation + 1 }
+
+    /// auto_pad VALID: no padding, only whole windows.
+    mutating func padValid() {
+        output = LinearSupport.floorDiv(input - dilatedKernel, stride) + 1
+    }
+
+    /// auto_pad SAME_UPPER / SAME_LOWER: output = ceil(input / stride), the padding split
+    /// evenly with the odd pixel at the end (upper) or the beginning (lower).
+    mutating func padSame(upper: Bool) {
+        output = LinearSupport.ceilDiv(input, stride)
+        let total = max(0, (output - 1) * stride + dilatedKernel - input)
+        padBegin = upper ? total / 2 : total - total / 2
+        padEnd = total - padBegin
+    }
+
+    /// Throws unless the dimension produces at least one output, naming its geometry.
+    func requireOutput(dimension: Int) throws {
+        guard output >= 1 else {
+            throw KernelError(
+                "spatial dimension \(dimension) of size \(input) gives no output: window \(dilatedKernel) (kernel \(kernel), dilation \(dilation)), pads \(padBegin)+\(padEnd), stride \(stride)")
+        }
+    }
 }
 
 /// The geometry of a convolution-like op with 1 to 3 spatial dimensions, lifted to exactly
@@ -127,17 +149,11 @@ struct ConvGeometry: Sendable {
                 dim.padEnd = padsEnd[i]
                 dim.output = LinearSupport.floorDiv(dim.input + dim.padBegin + dim.padEnd - window, dim.stride) + 1
             case .valid:
-                dim.output = LinearSupport.floorDiv(dim.input - window, dim.stride) + 1
+                dim.padValid()
             case .sameUpper, .sameLower:
-                dim.output = LinearSupport.ceilDiv(dim.input, dim.stride)
-                let total = max(0, (dim.output - 1) * dim.stride + window - dim.input)
-                dim.padBegin = attributes.autoPad == .sameUpper ? total / 2 : total - total / 2
-                dim.padEnd = total - dim.padBegin
+                dim.padSame(upper: attributes.autoPad == .sameUpper)
             }
-            guard dim.output >= 1 else {
-                throw KernelError(
-                    "spatial dimension \(i) of size \(dim.input) gives no output: window \(window) (kernel \(dim.kernel), dilation \(dim.dilation)), pads \(dim.padBegin)+\(dim.padEnd), stride \(dim.stride)")
-            }
+            try dim.requireOutput(dimension: i)
             dims.append(dim)
         }
         return try ConvGeometry(dims)

@@ -44,17 +44,11 @@ struct PoolGeometry: Sendable {
                     dim.output = LinearSupport.floorDiv(span, dim.stride) + 1
                 }
             case .valid:
-                dim.output = LinearSupport.floorDiv(dim.input - window, dim.stride) + 1
+                dim.padValid()
             case .sameUpper, .sameLower:
-                dim.output = LinearSupport.ceilDiv(dim.input, dim.stride)
-                let total = max(0, (dim.output - 1) * dim.stride + window - dim.input)
-                dim.padBegin = attributes.autoPad == .sameUpper ? total / 2 : total - total / 2
-                dim.padEnd = total - dim.padBegin
+                dim.padSame(upper: attributes.autoPad == .sameUpper)
             }
-            guard dim.output >= 1 else {
-                throw KernelError(
-                    "spatial dimension \(i) of size \(dim.input) gives no output: window \(window) (kernel \(dim.kernel), dilation \(dim.dilation)), pads \(dim.padBegin)+\(dim.padEnd), stride \(dim.stride)")
-            }
+            try dim.requireOutput(dimension: i)
             dims.append(dim)
         }
         geometry = try ConvGeometry(dims)
