@@ -133,8 +133,10 @@ struct ConvGeometry: Sendable {
     var kernelSize: Int { d0.kernel * d1.kernel * d2.kernel }
     var outputShape: [Int] { dims.map(\.output) }
 
-    /// Conv's geometry: output sizes and pads from `auto_pad`, explicit pads or none.
-    static func convolution(_ attributes: SpatialAttributes, input: [Int], kernel: [Int]) throws -> ConvGeometry {
+    /// Conv's (and pooling's) geometry: output sizes and pads from `auto_pad`, explicit pads
+    /// or none. `ceilMode` (pooling) rounds the window count up, dropping a last window that
+    /// would start in the end padding, as ONNX's reference does.
+    static func convolution(_ attributes: SpatialAttributes, input: [Int], kernel: [Int], ceilMode: Bool = false) throws -> ConvGeometry {
         let rank = input.count
         let (strides, dilations, padsBegin, padsEnd) = try attributes.resolved(rank: rank)
         var dims: [ConvDim] = []
@@ -147,7 +149,13 @@ struct ConvGeometry: Sendable {
             case .notSet:
                 dim.padBegin = padsBegin[i]
                 dim.padEnd = padsEnd[i]
-                dim.output = LinearSupport.floorDiv(dim.input + dim.padBegin + dim.padEnd - window, dim.stride) + 1
+                let span = dim.input + dim.padBegin + dim.padEnd - window
+                if ceilMode {
+                    dim.output = LinearSupport.ceilDiv(span, dim.stride) + 1
+                    if (dim.output - 1) * dim.stride >= dim.input + dim.padBegin { dim.output -= 1 }
+                } else {
+                    dim.output = LinearSupport.floorDiv(span, dim.stride) + 1
+                }
             case .valid:
                 dim.padValid()
             case .sameUpper, .sameLower:

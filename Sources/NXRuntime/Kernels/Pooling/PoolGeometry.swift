@@ -23,35 +23,8 @@ struct PoolGeometry: Sendable {
     let windows2: [Window]
 
     init(_ attributes: SpatialAttributes, ceilMode: Bool, input: [Int]) throws {
-        let rank = input.count
-        let kernel = try attributes.kernel(weightSpatial: nil, rank: rank)
-        let (strides, dilations, padsBegin, padsEnd) = try attributes.resolved(rank: rank)
-        var dims: [ConvDim] = []
-        for i in 0..<rank {
-            var dim = ConvDim(
-                input: input[i], kernel: kernel[i], output: 0, stride: strides[i], dilation: dilations[i],
-                padBegin: 0, padEnd: 0)
-            let window = dim.dilatedKernel
-            switch attributes.autoPad {
-            case .notSet:
-                dim.padBegin = padsBegin[i]
-                dim.padEnd = padsEnd[i]
-                let span = dim.input + dim.padBegin + dim.padEnd - window
-                if ceilMode {
-                    dim.output = LinearSupport.ceilDiv(span, dim.stride) + 1
-                    if (dim.output - 1) * dim.stride >= dim.input + dim.padBegin { dim.output -= 1 }
-                } else {
-                    dim.output = LinearSupport.floorDiv(span, dim.stride) + 1
-                }
-            case .valid:
-                dim.padValid()
-            case .sameUpper, .sameLower:
-                dim.padSame(upper: attributes.autoPad == .sameUpper)
-            }
-            try dim.requireOutput(dimension: i)
-            dims.append(dim)
-        }
-        geometry = try ConvGeometry(dims)
+        let kernel = try attributes.kernel(weightSpatial: nil, rank: input.count)
+        geometry = try ConvGeometry.convolution(attributes, input: input, kernel: kernel, ceilMode: ceilMode)
         windows0 = Self.windows(geometry.d0)
         windows1 = Self.windows(geometry.d1)
         windows2 = Self.windows(geometry.d2)
