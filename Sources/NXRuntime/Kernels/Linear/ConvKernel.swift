@@ -67,24 +67,13 @@ struct ConvKernel: Kernel {
         let (y, yData) = context.allocateFloats(plan.outputShape)
         if y.elementCount == 0 { return [y] }
         LinearSupport.withFloats(x) { xData in
-            withWeight(w) { wData in
-                withBias(b) { bData in
+            LinearSupport.withFloats(packedWeight, w) { wData in
+                LinearSupport.withFloats(packedBias, b) { bData in
                     Self.convolve(x: xData, w: wData, bias: bData, y: yData, plan: plan, group: group, context: context)
                 }
             }
         }
         return [y]
-    }
-
-    func withWeight<R>(_ w: Tensor, _ body: (UnsafePointer<Float>) -> R) -> R {
-        if let packedWeight { return packedWeight.withPointer(body) }
-        return LinearSupport.withFloats(w, body)
-    }
-
-    func withBias<R>(_ b: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
-        if let packedBias { return packedBias.withPointer(body) }
-        guard let b else { return body(nil) }
-        return LinearSupport.withFloats(b, body)
     }
 
     /// Y = conv(X, W) + B for checked shapes.

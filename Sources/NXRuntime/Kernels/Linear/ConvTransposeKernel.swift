@@ -107,8 +107,8 @@ struct ConvTransposeKernel: Kernel {
         let column = context.allocateFloats([rows * sourceSize])
         withExtendedLifetime(column.tensor) {
             LinearSupport.withFloats(x) { xData in
-                withWeight(w) { wData in
-                    withBias(b) { bData in
+                LinearSupport.withFloats(packedWeight, w) { wData in
+                    LinearSupport.withFloats(packedBias, b) { bData in
                         for n in 0..<batch {
                             for gi in 0..<group {
                                 let xg = xData + (n * channels + gi * groupChannels) * sourceSize
@@ -126,17 +126,6 @@ struct ConvTransposeKernel: Kernel {
             }
         }
         return [y]
-    }
-
-    func withWeight<R>(_ w: Tensor, _ body: (UnsafePointer<Float>) -> R) -> R {
-        if let packedWeight { return packedWeight.withPointer(body) }
-        return LinearSupport.withFloats(w, body)
-    }
-
-    func withBias<R>(_ b: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
-        if let packedBias { return packedBias.withPointer(body) }
-        guard let b else { return body(nil) }
-        return LinearSupport.withFloats(b, body)
     }
 
     /// 2 x (multiply-adds): every input element meets M/group x kernel weights.

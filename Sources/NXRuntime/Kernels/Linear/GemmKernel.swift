@@ -50,18 +50,13 @@ struct GemmKernel: Kernel {
             }
         }
         LinearSupport.withFloats(a) { aData in
-            withB(b) { bData in
+            LinearSupport.withFloats(packedB, b) { bData in
                 SGEMM.multiply(
                     transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: aData, lda: a.shape[1],
                     b: bData, ldb: b.shape[1], beta: c == nil ? 0 : 1, c: yData, ldc: n)
             }
         }
         return [y]
-    }
-
-    func withB<R>(_ b: Tensor, _ body: (UnsafePointer<Float>) -> R) -> R {
-        if let packedB { return packedB.withPointer(body) }
-        return LinearSupport.withFloats(b, body)
     }
 
     /// 2 x M x N x K.

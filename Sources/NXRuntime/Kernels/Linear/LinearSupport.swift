@@ -69,3 +69,19 @@ struct PackedFloats: Sendable {
         try values.withUnsafeBufferPointer { try body($0.baseAddress!) }
     }
 }
+
+extension LinearSupport {
+    /// The floats of a weight: its copy packed at load when the input was a constant,
+    /// otherwise the tensor given at run time.
+    static func withFloats<R>(_ packed: PackedFloats?, _ tensor: Tensor, _ body: (UnsafePointer<Float>) -> R) -> R {
+        if let packed { return packed.withPointer(body) }
+        return withFloats(tensor, body)
+    }
+
+    /// The same for an optional input such as a bias (`nil` when absent).
+    static func withFloats<R>(_ packed: PackedFloats?, _ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        if let packed { return packed.withPointer(body) }
+        guard let tensor else { return body(nil) }
+        return withFloats(tensor, body)
+    }
+}

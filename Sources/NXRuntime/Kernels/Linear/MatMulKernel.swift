@@ -55,14 +55,9 @@ struct MatMulKernel: Kernel {
         let (y, yData) = context.allocateFloats(plan.outputShape)
         if y.elementCount == 0 { return [y] }
         LinearSupport.withFloats(a) { aData in
-            withB(b) { bData in Self.multiply(aData, bData, yData, plan) }
+            LinearSupport.withFloats(packedB, b) { bData in Self.multiply(aData, bData, yData, plan) }
         }
         return [y]
-    }
-
-    func withB<R>(_ b: Tensor, _ body: (UnsafePointer<Float>) -> R) -> R {
-        if let packedB { return packedB.withPointer(body) }
-        return LinearSupport.withFloats(b, body)
     }
 
     static func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ plan: Plan) {
