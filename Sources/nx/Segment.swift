@@ -31,11 +31,24 @@ struct Segment: ParsableCommand {
             let writeStart = Date()
             try SegmentationOutputWriter.write(result.output, to: out, overwrite: overwrite)
             let writeSeconds = Date().timeIntervalSince(writeStart)
-            summarize(result, picture: picture, loadSeconds: loadSeconds, writeSeconds: writeSeconds, total: Date().timeIntervalSince(clock))
+            let tileMACs = Self.macsPerTile(loaded, segmenter: segmenter)
+            summarize(
+                result, picture: picture, loadSeconds: loadSeconds, writeSeconds: writeSeconds, total: Date().timeIntervalSince(clock),
+                tileMACs: tileMACs)
         }
     }
 
-    private func summarize(_ result: NucleusSegmentation.Result, picture: RGBImage, loadSeconds: Double, writeSeconds: Double, total: Double) {
+    /// The model's multiply-adds for one tile (nil when shape inference cannot count them).
+    static func macsPerTile(_ model: Model, segmenter: Segmenter) -> Int? {
+        guard let input = model.graph.runtimeInputs.first else { return nil }
+        let size = segmenter.info.geometry.inputSize
+        guard let count = try? model.graph.multiplyAccumulates(inputs: [input.name: [1, 3, size, size]]), count.isComplete else { return nil }
+        return count.total
+    }
+
+    private func summarize(
+        _ result: NucleusSegmentation.Result, picture: RGBImage, loadSeconds: Double, writeSeconds: Double, total: Double, tileMACs: Int?
+    ) {
         let stats = result.inference.statistics
         let timings = result.inference.timings
         print("\(image): \(picture.width)x\(picture.height), \(result.records.count) nuclei -> \(out)")
@@ -51,6 +64,10 @@ struct Segment: ParsableCommand {
         print(String(format: "  load %.2f s, tiles %.2f s, inference %.2f s (%d tiles, %.2f tiles/s), stitching %.2f s, post-processing %.2f s, writing %.2f s; total %.2f s; peak RSS %.0f MiB",
                      loadSeconds, timings.tilePreparation, timings.inference, stats.tiles, Double(stats.tiles) / max(timings.inference, 1e-9),
                      timings.stitching, result.postProcessingSeconds, writeSeconds, total, Double(peakResidentBytes()) / Double(1 << 20)))
+        if let tileMACs, timings.inference > 0 {
+            let flops = 2 * Double(tileMACs) * Double(stats.tiles)
+            print(String(format: "  inference %.1f GFLOP/s (%.2f GMACs per tile)", flops / timings.inference / 1e9, Double(tileMACs) / 1e9))
+        }
     }
 }
 

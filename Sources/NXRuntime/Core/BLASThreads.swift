@@ -1,12 +1,12 @@
 import CBLAS
 import Foundation
 
-/// OpenBLAS keeps one global thread count; sessions set it so `--threads` caps OpenBLAS's
-/// threads as well as ours (our parallel loops never call BLAS, so the two never nest).
+/// OpenBLAS keeps one global thread count. Sessions set it to one: `SGEMM` cuts each GEMM
+/// into blocks and runs them on the session's own threads, so one pool serves every op.
 enum BLASThreads {
-    static func set(_ threads: Int) {
+    static func useCallerThreadOnly() {
         _ = kernelSelection
-        openblas_set_num_threads(Int32(max(1, threads)))
+        openblas_set_num_threads(1)
     }
 
     /// Debian's OpenBLAS 0.3.21 does not recognise some current CPUs (a Zen 4 VM reports

@@ -8,6 +8,9 @@ public final class ExecutionContext: @unchecked Sendable {
     public let threads: Int
     let pool: BufferPool
 
+    /// Runs everything on the calling thread: for a GEMM already inside a parallel loop.
+    static let serial = ExecutionContext(threads: 1, pool: BufferPool())
+
     init(threads: Int, pool: BufferPool) {
         self.threads = max(1, threads)
         self.pool = pool

@@ -37,7 +37,7 @@ public final class Session: @unchecked Sendable {
         let issues = original.validate()
         if !issues.isEmpty { throw RuntimeError.invalidModel(issues.map(\.message)) }
         self.options = options
-        BLASThreads.set(options.threads)
+        BLASThreads.useCallerThreadOnly()
 
         var model = original
         let unknownPasses = options.disabledPasses.subtracting(Optimizer.passNames)

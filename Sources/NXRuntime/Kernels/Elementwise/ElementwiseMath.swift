@@ -6,7 +6,8 @@
 /// Why hand-written: Foundation's scalar `exp`/`erf` cost a function call per element and
 /// never vectorize; these are plain arithmetic on `SIMD16<Float>` (one AVX-512 register, or
 /// four SSE registers on baseline x86-64), with no rounding instructions or libm calls, so
-/// they compile to straight vector code on any target.
+/// they compile to straight vector code on any target. Polynomials step with `addingProduct`
+/// (one fused multiply-add; Swift never contracts `p * r + c` by itself).
 enum ElementwiseMath {
     typealias Vector = SIMD16<Float>
     typealias Bits = SIMD16<UInt32>
@@ -52,11 +53,11 @@ enum ElementwiseMath {
         var r = v - nFloat * 0.693_359_375
         r = r - nFloat * -2.121_944_4e-4
         var p = Vector(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_59e-2
-        p = p * r + 1.666_666_55e-1
-        p = p * r + 5.000_000_12e-1
+        p = Vector(repeating: 1.398_199_95e-3).addingProduct(p, r)
+        p = Vector(repeating: 8.333_451_9e-3).addingProduct(p, r)
+        p = Vector(repeating: 4.166_579_59e-2).addingProduct(p, r)
+        p = Vector(repeating: 1.666_666_55e-1).addingProduct(p, r)
+        p = Vector(repeating: 5.000_000_12e-1).addingProduct(p, r)
         p = p * (r * r) + r + 1
         // 2^n = 2^n1 · 2^n2 with both halves in the normal range.
         let n1 = n &>> 1
@@ -83,25 +84,25 @@ enum ElementwiseMath {
         let b = capped(a, 9.5)
         let u = 1 / (b * 0.5 + 1)
         var q = Vector(repeating: 0.076_551_042_497_158_05)
-        q = q * u + -0.335_237_085_819_244_4
-        q = q * u + 0.380_931_764_841_079_7
-        q = q * u + 0.030_198_620_632_290_84
-        q = q * u + 0.289_750_635_623_931_9
-        q = q * u + 0.274_586_051_702_499_4
-        q = q * u + 0.282_816_201_448_440_55
-        q = q * u + -2.925_995_431_724_004_4e-05
+        q = Vector(repeating: -0.335_237_085_819_244_4).addingProduct(q, u)
+        q = Vector(repeating: 0.380_931_764_841_079_7).addingProduct(q, u)
+        q = Vector(repeating: 0.030_198_620_632_290_84).addingProduct(q, u)
+        q = Vector(repeating: 0.289_750_635_623_931_9).addingProduct(q, u)
+        q = Vector(repeating: 0.274_586_051_702_499_4).addingProduct(q, u)
+        q = Vector(repeating: 0.282_816_201_448_440_55).addingProduct(q, u)
+        q = Vector(repeating: -2.925_995_431_724_004_4e-05).addingProduct(q, u)
         return exp(-(b * b)) * q
     }
 
     @inline(__always) private static func erf(_ x: Vector, plusOne: Bool) -> Vector {
         let t = x * x
         var p = Vector(repeating: 7.853_867_282_392_457e-05)
-        p = p * t + -0.000_801_019_545_178_860_4
-        p = p * t + 0.005_188_327_748_328_447
-        p = p * t + -0.026_853_812_858_462_334
-        p = p * t + 0.112_835_854_291_915_9
-        p = p * t + -0.376_126_259_565_353_4
-        p = p * t + 1.128_379_106_521_606_4
+        p = Vector(repeating: -0.000_801_019_545_178_860_4).addingProduct(p, t)
+        p = Vector(repeating: 0.005_188_327_748_328_447).addingProduct(p, t)
+        p = Vector(repeating: -0.026_853_812_858_462_334).addingProduct(p, t)
+        p = Vector(repeating: 0.112_835_854_291_915_9).addingProduct(p, t)
+        p = Vector(repeating: -0.376_126_259_565_353_4).addingProduct(p, t)
+        p = Vector(repeating: 1.128_379_106_521_606_4).addingProduct(p, t)
         let small = plusOne ? x * p + 1 : x * p
         let a = abs(x)
         let isLarge = .!(a .< 1)  // NaN lanes take this branch, which propagates NaN
@@ -125,11 +126,11 @@ enum ElementwiseMath {
         let a = abs(x)
         let t = x * x
         var p = Vector(repeating: 0.002_142_974_175_512_790_7)
-        p = p * t + -0.008_177_413_605_153_56
-        p = p * t + 0.021_700_710_058_212_28
-        p = p * t + -0.053_946_763_277_053_83
-        p = p * t + 0.133_332_058_787_345_9
-        p = p * t + -0.333_333_313_465_118_4
+        p = Vector(repeating: -0.008_177_413_605_153_56).addingProduct(p, t)
+        p = Vector(repeating: 0.021_700_710_058_212_28).addingProduct(p, t)
+        p = Vector(repeating: -0.053_946_763_277_053_83).addingProduct(p, t)
+        p = Vector(repeating: 0.133_332_058_787_345_9).addingProduct(p, t)
+        p = Vector(repeating: -0.333_333_313_465_118_4).addingProduct(p, t)
         let small = x + x * t * p
         let isLarge = .!(a .< 0.625)
         if !any(isLarge) { return small }

@@ -1,16 +1,19 @@
 import NXIR
 
-/// A GEMM-like op (Conv, Gemm, MatMul) followed by an epilogue applied to its result while
-/// the result is still in cache: an optional bias along the last axis (MatMul's Linear bias)
-/// and an optional activation. The optimizer writes these as ai.nx FusedConv, FusedGemm and
-/// FusedMatMul; inputs are the inner op's, then the bias for FusedMatMul.
-struct EpilogueKernel: Kernel {
-    let inner: any Kernel
-    let innerInputCount: Int
-    let activation: UnaryFunction?
-    /// Constant bias of FusedMatMul, added along the last axis.
-    let bias: PackedFloats?
+/// A GEMM-based kernel that can finish each output block with an activation while the
+/// block is in cache, instead of a second pass over the whole output.
+protocol ActivationFusing: Kernel {
+    var activation: UnaryFunction? { get set }
+}
 
+extension ConvKernel: ActivationFusing {}
+extension GemmKernel: ActivationFusing {}
+extension MatMulKernel: ActivationFusing {}
+
+/// Builds the kernels of the optimizer's ai.nx FusedConv, FusedGemm and FusedMatMul: the
+/// inner op's kernel with the fused activation (and, for FusedMatMul, the Linear bias along
+/// the last axis, its third input) folded into its GEMM epilogue.
+enum EpilogueFusion {
     /// The activation named by a fused node's attributes: `activation` is the ONNX op type,
     /// and its own attributes travel prefixed with "activation_" (e.g. activation_alpha).
     static func activation(_ context: KernelBuildContext) throws -> UnaryFunction? {
@@ -23,55 +26,26 @@ struct EpilogueKernel: Kernel {
         return try UnaryKernel(name, context: KernelBuildContext(node: activationNode, opset: 20)).function
     }
 
-    init(_ context: KernelBuildContext, innerOp: String, make: (KernelBuildContext) throws -> any Kernel) throws {
+    /// The inner kernel, built from the fused node seen as `innerOp` with its own inputs.
+    static func kernel<K: ActivationFusing>(
+        _ context: KernelBuildContext, innerOp: String, make: (KernelBuildContext) throws -> K
+    ) throws -> K {
         var innerNode = context.node
         innerNode.opType = innerOp
         innerNode.domain = ""
         innerNode.attributes = context.node.attributes.filter { !$0.key.hasPrefix("activation") }
-        innerInputCount = innerOp == "MatMul" ? 2 : innerNode.inputs.count
-        innerNode.inputs = Array(innerNode.inputs.prefix(innerInputCount))
-        inner = try make(KernelBuildContext(node: innerNode, opset: 17, constants: context.constants))
-        activation = try Self.activation(context)
-        if innerOp == "MatMul" {
-            guard let biasTensor = context.constantInput(2) else { throw KernelError("FusedMatMul needs a constant bias input") }
-            try LinearSupport.requireFloat32(biasTensor, "bias")
-            bias = PackedFloats(biasTensor)
-        } else {
-            bias = nil
-        }
+        if innerOp == "MatMul" { innerNode.inputs = Array(innerNode.inputs.prefix(2)) }
+        var kernel = try make(KernelBuildContext(node: innerNode, opset: 17, constants: context.constants))
+        kernel.activation = try activation(context)
+        return kernel
     }
 
-    func run(_ inputs: [Tensor?], context: ExecutionContext) throws -> [Tensor] {
-        let results = try inner.run(Array(inputs.prefix(innerInputCount)), context: context)
-        guard let output = results.first, output.dataType == .float32, let data = output.storage.mutableBaseAddress else {
-            throw KernelError("fused op expects a float32 result")
-        }
-        let values = data.assumingMemoryBound(to: Float.self)
-        let count = output.elementCount
-        if let bias {
-            let width = bias.values.count
-            guard let last = output.shape.last, last == width, count % width == 0 else {
-                throw KernelError("bias has \(width) values, the result's last axis is \(output.shape.last ?? 0)")
-            }
-            bias.withPointer { b in
-                context.parallelFor(count / width, grain: max(1, 16384 / width)) { rows in
-                    for row in rows {
-                        let line = values + row * width
-                        for column in 0..<width { line[column] += b[column] }
-                        activation?.map(line, line, count: width)
-                    }
-                }
-            }
-        } else if let activation {
-            context.parallelFor(count, grain: 16384) { range in
-                activation.map(values + range.lowerBound, values + range.lowerBound, count: range.count)
-            }
-        }
-        return results
-    }
-
-    func flops(inputs: [Tensor?], outputs: [Tensor]) -> Int {
-        let extra = outputs.first.map { $0.elementCount * ((bias == nil ? 0 : 1) + (activation?.flopsPerElement ?? 0)) } ?? 0
-        return inner.flops(inputs: Array(inputs.prefix(innerInputCount)), outputs: outputs) + extra
+    static func matMul(_ context: KernelBuildContext) throws -> MatMulKernel {
+        var kernel = try Self.kernel(context, innerOp: "MatMul") { try MatMulKernel($0) }
+        guard let bias = context.constantInput(2) else { throw KernelError("FusedMatMul needs a constant bias input") }
+        try LinearSupport.requireFloat32(bias, "bias")
+        guard bias.rank == 1 else { throw KernelError("FusedMatMul bias must be 1-D, is \(bias.shape)") }
+        kernel.columnBias = PackedFloats(bias)
+        return kernel
     }
 }

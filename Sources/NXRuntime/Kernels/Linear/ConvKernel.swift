@@ -2,22 +2,51 @@ import NXIR
 
 /// ONNX Conv, float32, 1 to 3 spatial dimensions: X [N, C, in...] * W [M, C/group, k...]
 /// (+ B [M]) -> Y [N, M, out...], with auto_pad, pads, strides, dilations, group and
-/// kernel_shape. Three strategies: a 1x1 stride-1 unpadded convolution is one GEMM per image
+/// kernel_shape. Four strategies: a 1x1 stride-1 unpadded convolution is one GEMM per image
 /// and group over the NCHW image itself; depthwise (one channel per group, 1-D or 2-D) runs
-/// the direct SIMD kernel; everything else is im2col + GEMM per image and group.
+/// the direct SIMD kernel; other stride-1 1-D and 2-D convolutions with enough channels per
+/// group run one GEMM per kernel tap (`TapConvolution`); everything else is im2col + GEMM.
 struct ConvKernel: Kernel {
     let attributes: SpatialAttributes
     let group: Int
     /// Constant weight and bias, copied at load.
     let packedWeight: PackedFloats?
     let packedBias: PackedFloats?
+    /// Constant weights already in `TapConvolution`'s order, when that strategy will apply
+    /// (it depends only on the weight shape and strides); `packedWeight` is nil then.
+    let tapWeights: [Float]?
+    /// Applied to each output block in cache (set when the optimizer fused one in).
+    var activation: UnaryFunction?
 
     init(_ context: KernelBuildContext) throws {
-        attributes = try SpatialAttributes(context)
-        group = try context.int("group", default: 1)
+        let attributes = try SpatialAttributes(context)
+        self.attributes = attributes
+        let group = try context.int("group", default: 1)
+        self.group = group
         guard group >= 1 else { throw KernelError("group \(group) must be at least 1") }
-        packedWeight = try context.constantInput(1).map { try ConvKernel.pack($0, "weight") }
+        let weight = context.constantInput(1)
+        let tapped = weight.map { ConvKernel.usesTaps(weight: $0.shape, group: group, attributes) } ?? false
+        if let weight, tapped {
+            try LinearSupport.requireFloat32(weight, "weight")
+            let (outputs, groupChannels) = (weight.shape[0], weight.shape[1])
+            tapWeights = LinearSupport.withFloats(weight) {
+                TapConvolution.packWeights($0, outputs: outputs, groupChannels: groupChannels, taps: weight.elementCount / max(1, outputs * groupChannels), group: group)
+            }
+            packedWeight = nil
+        } else {
+            tapWeights = nil
+            packedWeight = try weight.map { try ConvKernel.pack($0, "weight") }
+        }
         packedBias = try context.constantInput(2).map { try ConvKernel.pack($0, "bias") }
+    }
+
+    /// Whether a weight of this shape with these attributes runs as `TapConvolution`.
+    static func usesTaps(weight shape: [Int], group: Int, _ attributes: SpatialAttributes) -> Bool {
+        guard (3...4).contains(shape.count), shape[0] % group == 0 else { return false }
+        let spatial = shape.count - 2
+        let strides = (try? attributes.resolved(rank: spatial))?.strides ?? []
+        return strides.count == spatial && strides.allSatisfy { $0 == 1 } && shape[2...].reduce(1, *) > 1
+            && shape[1] >= TapConvolution.minimumGroupChannels
     }
 
     static func pack(_ tensor: Tensor, _ name: String) throws -> PackedFloats {
@@ -66,20 +95,43 @@ struct ConvKernel: Kernel {
         let plan = try plan(x, w, b)
         let (y, yData) = context.allocateFloats(plan.outputShape)
         if y.elementCount == 0 { return [y] }
+        if TapConvolution.applies(plan.geometry, groupChannels: plan.channels / group) {
+            runTaps(x, w, b, y: yData, plan: plan, context: context)
+            return [y]
+        }
         LinearSupport.withFloats(x) { xData in
             LinearSupport.withFloats(packedWeight, w) { wData in
                 LinearSupport.withFloats(packedBias, b) { bData in
-                    Self.convolve(x: xData, w: wData, bias: bData, y: yData, plan: plan, group: group, context: context)
+                    Self.convolve(
+                        x: xData, w: wData, bias: bData, y: yData, plan: plan, group: group, activation: activation,
+                        context: context)
                 }
             }
         }
         return [y]
     }
 
+    private func runTaps(_ x: Tensor, _ w: Tensor, _ b: Tensor?, y: UnsafeMutablePointer<Float>, plan: Plan, context: ExecutionContext) {
+        let groupChannels = plan.channels / group
+        let weights = tapWeights ?? LinearSupport.withFloats(w) {
+            TapConvolution.packWeights($0, outputs: plan.outputChannels, groupChannels: groupChannels, taps: plan.geometry.kernelSize, group: group)
+        }
+        LinearSupport.withFloats(x) { xData in
+            weights.withUnsafeBufferPointer { wData in
+                LinearSupport.withFloats(packedBias, b) { bData in
+                    TapConvolution.run(
+                        x: xData, tapWeights: wData.baseAddress!, bias: bData, y: y, batch: plan.batch, channels: plan.channels,
+                        outputChannels: plan.outputChannels, group: group, geometry: plan.geometry, activation: activation,
+                        context: context)
+                }
+            }
+        }
+    }
+
     /// Y = conv(X, W) + B for checked shapes.
     static func convolve(
         x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
-        plan: Plan, group: Int, context: ExecutionContext
+        plan: Plan, group: Int, activation: UnaryFunction? = nil, context: ExecutionContext
     ) {
         let g = plan.geometry
         let groupChannels = plan.channels / group, groupOutputs = plan.outputChannels / group
@@ -89,6 +141,12 @@ struct ConvKernel: Kernel {
             DepthwiseConv2D.run(
                 x: x, weights: w, bias: bias, y: y, planes: plan.batch * plan.channels, channels: plan.channels,
                 geometry: g, context: context)
+            if let activation {
+                let count = plan.batch * plan.outputChannels * outputSize
+                context.parallelFor(count, grain: 16384) { range in
+                    activation.map(y + range.lowerBound, y + range.lowerBound, count: range.count)
+                }
+            }
             return
         }
 
@@ -101,7 +159,6 @@ struct ConvKernel: Kernel {
                 for gi in 0..<group {
                     let xg = x + (n * plan.channels + gi * groupChannels) * inputSize
                     let yg = y + (n * plan.outputChannels + gi * groupOutputs) * outputSize
-                    if let bias { LinearSupport.fillRows(yg, rows: groupOutputs, columns: outputSize, bias: bias + gi * groupOutputs) }
                     let matrix: UnsafePointer<Float>
                     if let column {
                         Im2col.pack(xg, channels: groupChannels, geometry: g, into: column.data, context: context)
@@ -111,7 +168,8 @@ struct ConvKernel: Kernel {
                     }
                     SGEMM.multiply(
                         m: groupOutputs, n: outputSize, k: reduction, a: w + gi * groupOutputs * reduction, lda: reduction,
-                        b: matrix, ldb: outputSize, beta: bias == nil ? 0 : 1, c: yg, ldc: outputSize)
+                        b: matrix, ldb: outputSize, beta: 0, c: yg, ldc: outputSize, context: context,
+                        epilogue: GEMMEpilogue(bias: bias.map { .perRow($0 + gi * groupOutputs) } ?? .none, activation: activation))
                 }
             }
         }
@@ -120,6 +178,6 @@ struct ConvKernel: Kernel {
     /// 2 x (multiply-adds): every output element sums C/group x kernel products.
     func flops(inputs: [Tensor?], outputs: [Tensor]) -> Int {
         guard inputs.count >= 2, let w = inputs[1], let y = outputs.first, w.rank >= 1, w.shape[0] > 0 else { return 0 }
-        return 2 * y.elementCount * (w.elementCount / w.shape[0])
+        return 2 * y.elementCount * (w.elementCount / w.shape[0]) + y.elementCount * (activation?.flopsPerElement ?? 0)
     }
 }

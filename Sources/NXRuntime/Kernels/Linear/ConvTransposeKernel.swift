@@ -116,7 +116,7 @@ struct ConvTransposeKernel: Kernel {
                                 let yg = yData + (n * outputChannels + gi * groupOutputs) * imageSize
                                 SGEMM.multiply(
                                     transA: true, m: rows, n: sourceSize, k: groupChannels, a: wg, lda: rows,
-                                    b: xg, ldb: sourceSize, beta: 0, c: column.data, ldc: sourceSize)
+                                    b: xg, ldb: sourceSize, beta: 0, c: column.data, ldc: sourceSize, context: context)
                                 LinearSupport.fillRows(yg, rows: groupOutputs, columns: imageSize, bias: bData.map { $0 + gi * groupOutputs })
                                 Im2col.accumulate(column.data, channels: groupOutputs, geometry: g, into: yg, context: context)
                             }

@@ -5,7 +5,8 @@
 /// directly: each plane is copied into a zero-bordered scratch plane, which removes every
 /// bounds check from the inner loop, then a vector of output columns at a time (16, or 8
 /// for narrow planes such as ConvNeXt's last stage at 7x7) is accumulated, several output
-/// rows at once to keep independent accumulators in flight.
+/// rows at once to keep independent accumulators in flight. `addProduct` is a fused
+/// multiply-add: Swift never contracts `a += w * x` into one on its own.
 enum DepthwiseConv2D {
     static func run(
         x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
@@ -103,10 +104,10 @@ enum DepthwiseConv2D {
                     for kx in 0..<kw {
                         let weight = Vector(repeating: taps[kx])
                         let p = line + kx * dw
-                        a0 += weight * (load(p) as Vector)
-                        a1 += weight * (load(p + rowStep) as Vector)
-                        a2 += weight * (load(p + 2 * rowStep) as Vector)
-                        a3 += weight * (load(p + 3 * rowStep) as Vector)
+                        a0.addProduct(weight, load(p))
+                        a1.addProduct(weight, load(p + rowStep))
+                        a2.addProduct(weight, load(p + 2 * rowStep))
+                        a3.addProduct(weight, load(p + 3 * rowStep))
                     }
                 }
                 let count = min(lanes, outWidth - ox)
@@ -130,11 +131,11 @@ enum DepthwiseConv2D {
                     var kx = 0
                     // Two accumulators so consecutive taps do not wait on each other.
                     while kx + 2 <= kw {
-                        a0 += Vector(repeating: taps[kx]) * (load(line + kx * dw) as Vector)
-                        a1 += Vector(repeating: taps[kx + 1]) * (load(line + (kx + 1) * dw) as Vector)
+                        a0.addProduct(Vector(repeating: taps[kx]), load(line + kx * dw))
+                        a1.addProduct(Vector(repeating: taps[kx + 1]), load(line + (kx + 1) * dw))
                         kx += 2
                     }
-                    if kx < kw { a0 += Vector(repeating: taps[kx]) * (load(line + kx * dw) as Vector) }
+                    if kx < kw { a0.addProduct(Vector(repeating: taps[kx]), load(line + kx * dw)) }
                 }
                 store(a0 + a1, out + oy * outWidth + ox, count: min(lanes, outWidth - ox))
                 ox += lanes

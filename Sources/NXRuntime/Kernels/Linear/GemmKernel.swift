@@ -10,6 +10,8 @@ struct GemmKernel: Kernel {
     let transA: Bool
     let transB: Bool
     let packedB: PackedFloats?
+    /// Applied to each output block in cache (set when the optimizer fused one in).
+    var activation: UnaryFunction?
 
     init(_ context: KernelBuildContext) throws {
         alpha = try context.float("alpha", default: 1)
@@ -53,7 +55,8 @@ struct GemmKernel: Kernel {
             LinearSupport.withFloats(packedB, b) { bData in
                 SGEMM.multiply(
                     transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: aData, lda: a.shape[1],
-                    b: bData, ldb: b.shape[1], beta: c == nil ? 0 : 1, c: yData, ldc: n)
+                    b: bData, ldb: b.shape[1], beta: c == nil ? 0 : 1, c: yData, ldc: n, context: context,
+                    epilogue: GEMMEpilogue(activation: activation))
             }
         }
         return [y]
@@ -62,6 +65,6 @@ struct GemmKernel: Kernel {
     /// 2 x M x N x K.
     func flops(inputs: [Tensor?], outputs: [Tensor]) -> Int {
         guard let a = inputs.first ?? nil, a.rank == 2, let y = outputs.first else { return 0 }
-        return 2 * y.elementCount * (transA ? a.shape[0] : a.shape[1])
+        return 2 * y.elementCount * (transA ? a.shape[0] : a.shape[1]) + y.elementCount * (activation?.flopsPerElement ?? 0)
     }
 }

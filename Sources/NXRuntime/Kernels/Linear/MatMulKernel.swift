@@ -7,6 +7,10 @@ import NXIR
 struct MatMulKernel: Kernel {
     /// A constant B, copied at load.
     let packedB: PackedFloats?
+    /// Set when the optimizer fused a Linear layer's bias (along the last axis) and an
+    /// activation in: applied to each output block in cache.
+    var columnBias: PackedFloats?
+    var activation: UnaryFunction?
 
     init(_ context: KernelBuildContext) throws {
         packedB = try context.constantInput(1).map { try ConvKernel.pack($0, "B") }
@@ -52,20 +56,32 @@ struct MatMulKernel: Kernel {
         try LinearSupport.requireFloat32(a, "A")
         try LinearSupport.requireFloat32(b, "B")
         let plan = try Self.plan(a.shape, b.shape)
+        if let columnBias, columnBias.values.count != plan.n {
+            throw KernelError("bias has \(columnBias.values.count) values, the result's last axis is \(plan.n)")
+        }
         let (y, yData) = context.allocateFloats(plan.outputShape)
         if y.elementCount == 0 { return [y] }
         LinearSupport.withFloats(a) { aData in
-            LinearSupport.withFloats(packedB, b) { bData in Self.multiply(aData, bData, yData, plan) }
+            LinearSupport.withFloats(packedB, b) { bData in
+                LinearSupport.withFloats(columnBias, nil) { biasData in
+                    let epilogue = GEMMEpilogue(bias: biasData.map { .perColumn($0) } ?? .none, activation: activation)
+                    Self.multiply(aData, bData, yData, plan, context: context, epilogue: epilogue)
+                }
+            }
         }
         return [y]
     }
 
-    static func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ plan: Plan) {
+    static func multiply(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ plan: Plan,
+        context: ExecutionContext, epilogue: GEMMEpilogue
+    ) {
         let (m, k, n) = (plan.m, plan.k, plan.n)
         let count = plan.batchShape.reduce(1, *)
         let bIsOneMatrix = plan.bBatchStrides.allSatisfy { $0 == 0 }
         if bIsOneMatrix && plan.aCount == count {
-            SGEMM.multiply(m: count * m, n: n, k: k, a: a, lda: k, b: b, ldb: n, beta: 0, c: y, ldc: n)
+            SGEMM.multiply(
+                m: count * m, n: n, k: k, a: a, lda: k, b: b, ldb: n, beta: 0, c: y, ldc: n, context: context, epilogue: epilogue)
             return
         }
         // Walk the broadcast batch with an odometer, one GEMM per matrix.
@@ -75,7 +91,7 @@ struct MatMulKernel: Kernel {
         for item in 0..<count {
             SGEMM.multiply(
                 m: m, n: n, k: k, a: a + aOffset * m * k, lda: k, b: b + bOffset * k * n, ldb: n, beta: 0,
-                c: y + item * m * n, ldc: n)
+                c: y + item * m * n, ldc: n, context: context, epilogue: epilogue)
             var axis = rank - 1
             while axis >= 0 {
                 index[axis] += 1
@@ -93,6 +109,6 @@ struct MatMulKernel: Kernel {
     /// 2 x M x N x K per matrix: output elements times K.
     func flops(inputs: [Tensor?], outputs: [Tensor]) -> Int {
         guard let a = inputs.first ?? nil, let k = a.shape.last, let y = outputs.first else { return 0 }
-        return 2 * y.elementCount * k
+        return 2 * y.elementCount * k + y.elementCount * ((columnBias == nil ? 0 : 1) + (activation?.flopsPerElement ?? 0))
     }
 }

@@ -1,26 +1,113 @@
 import CBLAS
 
-/// Row-major single-precision GEMM through OpenBLAS: C = alpha * op(A) * op(B) + beta * C,
-/// op(A) m x k, op(B) k x n. OpenBLAS runs its own threads (count set by the session), so
-/// this must never be called from inside `ExecutionContext.parallelFor`.
+/// Row-major single-precision GEMM: C = alpha * op(A) * op(B) + beta * C, op(A) m x k,
+/// op(B) k x n, then an optional epilogue on C.
+///
+/// OpenBLAS runs single-threaded (the session sets it so); the parallelism is ours: C is cut
+/// into blocks of whole rows or whole columns, about half an L2 each, and the session's
+/// threads take contiguous runs of blocks. Each block gets one OpenBLAS call and then its
+/// epilogue while it is still in cache. One pool of threads for the whole graph means no
+/// spinning BLAS workers between ops and no oversubscription; the price is that OpenBLAS
+/// packs the shared operand once per block, about 1/block-width of the work.
 enum SGEMM {
+    /// Output floats per block: 512 KiB, a quarter of this machine's L2.
+    static let blockElements = 131_072
+    /// Below this many multiply-adds a GEMM runs as one call on the calling thread.
+    static let parallelThreshold = 1 << 20
+
     static func multiply(
         transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+        context: ExecutionContext, epilogue: GEMMEpilogue = GEMMEpilogue()
     ) {
         guard m > 0, n > 0 else { return }
+        let splitRows = m >= n
+        let (extent, other) = splitRows ? (m, n) : (n, m)
+        let blocks = blockCount(extent: extent, other: other, work: m * n * max(k, 1), threads: context.threads)
+        let run = { (range: Range<Int>) in
+            let (rows, columns) = splitRows ? (range, 0..<n) : (0..<m, range)
+            callBLAS(
+                transA: transA, transB: transB, rows: rows, columns: columns, k: k, alpha: alpha, a: a, lda: lda, b: b,
+                ldb: ldb, beta: beta, c: c, ldc: ldc)
+            epilogue.apply(c, ldc: ldc, rows: rows, columns: columns)
+        }
+        if blocks == 1 {
+            run(0..<extent)
+            return
+        }
+        context.parallelFor(blocks) { indices in
+            for index in indices { run(extent * index / blocks..<extent * (index + 1) / blocks) }
+        }
+    }
+
+    /// How many blocks to cut the split dimension into: enough for every thread, each about
+    /// `blockElements` outputs, none narrower than 16.
+    static func blockCount(extent: Int, other: Int, work: Int, threads: Int) -> Int {
+        guard threads > 1 || extent * other > blockElements, work >= parallelThreshold else { return 1 }
+        let bySize = (extent * other + blockElements - 1) / blockElements
+        let count = max(bySize, threads)
+        return max(1, min(count, extent / 16))
+    }
+
+    /// One OpenBLAS call on the block `rows` x `columns` of C.
+    private static func callBLAS(
+        transA: Bool, transB: Bool, rows: Range<Int>, columns: Range<Int>, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let block = c + rows.lowerBound * ldc + columns.lowerBound
         if k == 0 {
             // An empty sum: OpenBLAS's handling of k = 0 varies by version, so scale here.
-            for row in 0..<m {
-                let line = c + row * ldc
-                for column in 0..<n { line[column] = beta == 0 ? 0 : beta * line[column] }
+            for row in 0..<rows.count {
+                let line = block + row * ldc
+                for column in 0..<columns.count { line[column] = beta == 0 ? 0 : beta * line[column] }
             }
             return
         }
+        let aBlock = a + (transA ? rows.lowerBound : rows.lowerBound * lda)
+        let bBlock = b + (transB ? columns.lowerBound * ldb : columns.lowerBound)
         cblas_sgemm(
             CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), alpha, a, Int32(max(lda, 1)), b, Int32(max(ldb, 1)),
-            beta, c, Int32(max(ldc, 1)))
+            Int32(rows.count), Int32(columns.count), Int32(k), alpha, aBlock, Int32(max(lda, 1)), bBlock,
+            Int32(max(ldb, 1)), beta, block, Int32(max(ldc, 1)))
+    }
+}
+
+/// What happens to each finished block of a GEMM result while it is in cache: a bias per
+/// row (a convolution's output channel in NCHW) or per column (a Linear layer's output
+/// feature), then an activation.
+struct GEMMEpilogue {
+    enum Bias {
+        case none
+        case perRow(UnsafePointer<Float>)
+        case perColumn(UnsafePointer<Float>)
+    }
+
+    var bias: Bias = .none
+    var activation: UnaryFunction?
+
+    var isEmpty: Bool {
+        if case .none = bias { return activation == nil }
+        return false
+    }
+
+    /// Applies the epilogue to C's block `rows` x `columns` (indices into the whole C).
+    func apply(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Range<Int>, columns: Range<Int>) {
+        if isEmpty { return }
+        let width = columns.count
+        for row in rows {
+            let line = c + row * ldc + columns.lowerBound
+            switch bias {
+            case .none: break
+            case .perRow(let values):
+                let value = values[row]
+                for column in 0..<width { line[column] += value }
+            case .perColumn(let values):
+                let start = values + columns.lowerBound
+                for column in 0..<width { line[column] += start[column] }
+            }
+            activation?.map(line, line, count: width)
+        }
     }
 }

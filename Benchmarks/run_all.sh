@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Issue 6's benchmark, one command: ours against ONNX Runtime on the same .onnx files, then
+# `nx segment`'s overhead over pure inference. A benchmark, not a test: it asserts nothing.
+#
+#   Benchmarks/run_all.sh            # about 15-20 minutes on 2 cores
+#   ROUNDS=6 RUNS=5 THREADS="1 2" Benchmarks/run_all.sh
+#
+# Models (made with nx export, seeded weights; speed does not depend on the values):
+# ConvNeXt-T and ConvNeXt-B classifiers at 224, HistoNeXt-T and HistoNeXt-B at 270. Each
+# model, thread count and runtime gets ROUNDS x RUNS timed runs (>= 30), the two runtimes
+# alternating round by round (Benchmarks/compare_ort.py). Results: the table on stdout and
+# JSON in $WORK.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=${WORK:-Tests/Fixtures/generated/bench}
+rounds=${ROUNDS:-6}
+runs=${RUNS:-5}
+threads=${THREADS:-1 2}
+mkdir -p "$work"
+scripts/bootstrap.sh >/dev/null
+swift build -c release --product nx >/dev/null
+nx=.build/release/nx
+
+export_model() {  # family variant file
+  [ -f "$work/$3" ] || "$nx" export "$1" --variant "$2" -o "$work/$3" >/dev/null
+}
+export_model convnext tiny convnext_tiny_224.onnx
+export_model convnext base convnext_base_224.onnx
+export_model histonext tiny histonext_tiny_270.onnx
+export_model histonext base histonext_base_270.onnx
+[ -f "$work/target_image.png" ] || .venv/bin/python Converters/python/make_he_sample.py --full "$work/target_image.png" >/dev/null
+
+# shellcheck disable=SC2086
+.venv/bin/python Benchmarks/compare_ort.py \
+  "$work/convnext_tiny_224.onnx" "$work/convnext_base_224.onnx" "$work/histonext_tiny_270.onnx" "$work/histonext_base_270.onnx" \
+  --threads $threads --rounds "$rounds" --runs "$runs" --json "$work/compare_ort.json"
+echo
+.venv/bin/python Benchmarks/segment_overhead.py "$work/target_image.png" "$work/histonext_tiny_270.onnx" \
+  --threads 2 --repeats "${SEGMENT_REPEATS:-3}" --json "$work/segment_overhead.json"
