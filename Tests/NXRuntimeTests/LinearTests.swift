@@ -263,6 +263,43 @@ func linearErrorText(_ body: () throws -> Any) -> String {
         }
     }
 
+    /// The paths without im2col: Winograd F(2x2, 3x3) and one GEMM per tap (dilated 3x3,
+    /// 5x5, 1-D), against the direct reference: odd sizes (a last half tile), uneven pads,
+    /// groups, batch 2, constant weights (transformed at load) and fed ones (at run time).
+    @Test func winogradAndTapPathsMatchReference() throws {
+        var random = LinearTestRandom(23)
+        let cases: [(kernel: [Int], dilation: Int, group: Int, cg: Int, mg: Int)] = [
+            ([3, 3], 1, 1, 32, 7), ([3, 3], 1, 2, 40, 16), ([3, 3], 1, 1, 33, 1), ([3, 3], 2, 1, 32, 5),
+            ([5, 5], 1, 1, 32, 6), ([3], 1, 1, 48, 9), ([1, 3], 1, 1, 32, 4),
+        ]
+        for (index, spec) in cases.enumerated() {
+            let rank = spec.kernel.count
+            let spatial = (0..<rank).map { i in random.int(((spec.kernel[i] - 1) * spec.dilation + 1)...37) }
+            let padsBegin = (0..<rank).map { _ in random.int(0...2) }, padsEnd = (0..<rank).map { _ in random.int(0...2) }
+            let dilations = [Int](repeating: spec.dilation, count: rank)
+            let xShape = [2, spec.cg * spec.group] + spatial, wShape = [spec.mg * spec.group, spec.cg] + spec.kernel
+            let x = random.floats(xShape.reduce(1, *)), w = random.floats(wShape.reduce(1, *))
+            let bias = random.floats(wShape[0])
+            let expected = referenceConv(
+                x: x, xShape: xShape, w: w, wShape: wShape, bias: bias, group: spec.group,
+                strides: [Int](repeating: 1, count: rank), dilations: dilations, padsBegin: padsBegin, padsEnd: padsEnd)
+            let attributes: [String: Attribute] = [
+                "group": .int(spec.group), "dilations": .ints(dilations), "pads": .ints(padsBegin + padsEnd),
+            ]
+            let weights = [("w", Tensor(shape: wShape, scalars: w)), ("w_bias", Tensor(shape: [wShape[0]], scalars: bias))]
+            let feed = [("x", Tensor(shape: xShape, scalars: x))]
+            for constant in [true, false] {
+                let y = constant
+                    ? try runNode("Conv", inputs: feed, constants: Dictionary(uniqueKeysWithValues: weights), attributes: attributes)["y"]!
+                    : try runNode("Conv", inputs: feed + weights, attributes: attributes)["y"]!
+                #expect(y.shape == expected.shape, "case \(index)")
+                #expect(
+                    relativeDifference(try y.floatValues(), expected.values) < 1e-5,
+                    "case \(index) (constant weights: \(constant)): x \(xShape) w \(wShape) pads \(padsBegin)+\(padsEnd)")
+            }
+        }
+    }
+
     @Test func mismatchedShapesGiveClearErrors() {
         let x = Tensor(shape: [1, 3, 5, 5], scalars: [Float](repeating: 0, count: 75))
         let w = Tensor(shape: [2, 4, 3, 3], scalars: [Float](repeating: 0, count: 72))
@@ -379,6 +416,25 @@ func linearErrorText(_ body: () throws -> Any) -> String {
                 : try runNode("MatMul", inputs: [("a", Tensor(shape: aShape, scalars: a)), ("b", Tensor(shape: bShape, scalars: b))])["y"]!
             #expect(y.shape == expected.shape)
             #expect(relativeDifference(try y.floatValues(), expected.values) < 1e-5)
+        }
+    }
+
+    /// GEMMs big enough to be cut into blocks (by rows when M >= N, by columns otherwise),
+    /// on 1 to 3 threads (uneven splits), with the fused bias + activation epilogue applied
+    /// block by block: the same values as the definition.
+    @Test(arguments: [(700, 96, 40), (30, 900, 64), (2000, 33, 17)])
+    func blockedGemmWithEpilogueMatchesDefinition(_ m: Int, _ n: Int, _ k: Int) throws {
+        var random = LinearTestRandom(UInt64(m * 7 + n * 3 + k))
+        let a = random.floats(m * k), b = random.floats(k * n), bias = random.floats(n)
+        let product = referenceMatMul(a, [m, k], b, [k, n]).values
+        let expected = (0..<(m * n)).map { max(0, product[$0] + bias[$0 % n]) }
+        for threads in 1...3 {
+            let y = try runNode(
+                "FusedMatMul", inputs: [("a", Tensor(shape: [m, k], scalars: a))],
+                constants: ["b": Tensor(shape: [k, n], scalars: b), "bias": Tensor(shape: [n], scalars: bias)],
+                attributes: ["activation": .string("Relu")], threads: threads, domain: "ai.nx")["y"]!
+            #expect(y.shape == [m, n])
+            #expect(relativeDifference(try y.floatValues(), expected) < 1e-5, "\(m)x\(n)x\(k) on \(threads) threads")
         }
     }
 

@@ -94,6 +94,67 @@ import NXIR
         #expect(try BatchNormFolding().run(on: &model, registry: .standard) == false)
     }
 
+    /// BN -> ReLU -> Conv becomes one FusedConv with the pre-activation, for the Winograd
+    /// path (3x3, 32 channels), the tap path (5x5) and the im2col path (3 channels), and
+    /// computes what the three nodes did.
+    @Test(arguments: [(32, 3), (32, 5), (3, 3)])
+    func preActivationFusesIntoConv(_ channels: Int, _ kernel: Int) throws {
+        let b = GraphBuilder(opset: 17)
+        let x = b.input("x", shape: Shape(fixed: [2, channels, 9, 11]))
+        func vector(_ name: String, _ seed: UInt64, positive: Bool = false) -> Value {
+            b.initializer(name, Tensor(shape: [channels], scalars: seededFloats(channels, seed: seed).map { positive ? abs($0) + 0.5 : $0 }))
+        }
+        let norm = b.batchNormalization(x, scale: vector("g", 6), bias: vector("beta", 7), mean: vector("m", 8), variance: vector("v", 9, positive: true))
+        let weights = Tensor(shape: [5, channels, kernel, kernel], scalars: seededFloats(5 * channels * kernel * kernel, seed: 11))
+        let pad = kernel / 2
+        b.output(b.conv(b.relu(norm), b.initializer("w", weights), pads: [pad, pad, pad, pad]), name: "y")
+        let input = Tensor(shape: [2, channels, 9, 11], scalars: seededFloats(2 * channels * 99, seed: 12, scale: 2))
+        let (optimized, difference) = try compare(b.model(), pass: PreActivationFusion(), feeds: ["x": input])
+        #expect(optimized.graph.nodes.map(\.opType) == ["FusedConv"])
+        #expect(optimized.graph.nodes[0].attributes["input_activation"] == .string("Relu"))
+        #expect(difference < 1e-5)
+    }
+
+    @Test func preActivationStaysWhenTheActivationHasAnotherReader() throws {
+        let b = GraphBuilder(opset: 17)
+        let x = b.input("x", shape: [1, 4, 5, 5])
+        let one = b.initializer("one", Tensor(shape: [4], scalars: [Float](repeating: 1, count: 4)))
+        let zero = b.initializer("zero", Tensor(shape: [4], scalars: [Float](repeating: 0, count: 4)))
+        let activated = b.relu(b.batchNormalization(x, scale: one, bias: zero, mean: zero, variance: one))
+        b.output(b.conv(activated, b.initializer("w", Tensor(shape: [2, 4, 1, 1], scalars: seededFloats(8, seed: 3)))), name: "y")
+        b.output(activated, name: "activated")
+        var model = b.model()
+        #expect(try PreActivationFusion().run(on: &model, registry: .standard) == false)
+    }
+
+    /// ConvNeXt's layer scale after a Conv (NCHW, gamma [C, 1, 1]) and after a FusedMatMul
+    /// (channels last, gamma [C]) folds into the weights.
+    @Test func layerScaleFoldsIntoConvAndLinear() throws {
+        let conv = GraphBuilder(opset: 17)
+        let x = conv.input("x", shape: Shape(fixed: [1, 6, 4, 5]))
+        let w = conv.initializer("w", Tensor(shape: [8, 6, 1, 1], scalars: seededFloats(48, seed: 4)))
+        let bias = conv.initializer("wb", Tensor(shape: [8], scalars: seededFloats(8, seed: 5)))
+        let gamma = conv.initializer("gamma", Tensor(shape: [8, 1, 1], scalars: seededFloats(8, seed: 6)))
+        conv.output(conv.mul(conv.conv(x, w, bias: bias), gamma), name: "y")
+        let image = Tensor(shape: [1, 6, 4, 5], scalars: seededFloats(120, seed: 7))
+        let (foldedConv, convDifference) = try compare(conv.model(), pass: ScaleFolding(), feeds: ["x": image])
+        #expect(foldedConv.graph.nodes.map(\.opType) == ["Conv"])
+        #expect(convDifference < 1e-5)
+
+        let linear = GraphBuilder(opset: 17)
+        let tokens = linear.input("x", shape: Shape(fixed: [2, 3, 6]))
+        let weight = linear.initializer("w", Tensor(shape: [6, 8], scalars: seededFloats(48, seed: 8)))
+        let linearBias = linear.initializer("b", Tensor(shape: [8], scalars: seededFloats(8, seed: 9)))
+        let scale = linear.initializer("gamma", Tensor(shape: [8], scalars: seededFloats(8, seed: 10)))
+        linear.output(linear.mul(linear.add(linear.matMul(tokens, weight), linearBias), scale), name: "y")
+        var model = linear.model()
+        _ = try MatMulBiasFusion().run(on: &model, registry: .standard)
+        let feeds = ["x": Tensor(shape: [2, 3, 6], scalars: seededFloats(36, seed: 11))]
+        let (foldedLinear, linearDifference) = try compare(model, pass: ScaleFolding(), feeds: feeds)
+        #expect(foldedLinear.graph.nodes.map(\.opType) == ["FusedMatMul"])
+        #expect(linearDifference < 1e-5)
+    }
+
     @Test func constantFoldingEvaluatesConstantSubgraphs() throws {
         let b = GraphBuilder(opset: 17)
         let x = b.input("x", shape: [3])

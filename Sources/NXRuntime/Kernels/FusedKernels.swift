@@ -6,7 +6,7 @@ enum FusedKernels {
         KernelRegistration("Gelu", domain: nxDomain, opsets: 1...1, types: [.float32]) { try UnaryKernel("Gelu", context: $0) },
         KernelRegistration("LayerNormalization", domain: nxDomain, opsets: 1...1, types: [.float32]) { try LayerNormalizationKernel($0) },
         KernelRegistration("FusedConv", domain: nxDomain, opsets: 1...1, types: [.float32]) {
-            try EpilogueFusion.kernel($0, innerOp: "Conv") { try ConvKernel($0) }
+            try EpilogueFusion.conv($0)
         },
         KernelRegistration("FusedGemm", domain: nxDomain, opsets: 1...1, types: [.float32]) {
             try EpilogueFusion.kernel($0, innerOp: "Gemm") { try GemmKernel($0) }

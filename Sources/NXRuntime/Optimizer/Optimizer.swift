@@ -7,7 +7,8 @@ public struct Optimizer: Sendable {
     /// Constant nodes in the way.
     public static let defaultPasses: [any GraphPass] = [
         ConstantFolding(), IdentityElimination(), DeadNodeElimination(), BatchNormFolding(),
-        GeluFusion(), LayerNormFusion(), ChannelLayerNormFusion(), MatMulBiasFusion(), ActivationFusion(),
+        GeluFusion(), LayerNormFusion(), ChannelLayerNormFusion(), MatMulBiasFusion(), ScaleFolding(), ActivationFusion(),
+        PreActivationFusion(),
     ]
 
     public static var passNames: [String] { defaultPasses.map(\.name) }

@@ -34,9 +34,24 @@ enum EpilogueFusion {
         innerNode.opType = innerOp
         innerNode.domain = ""
         innerNode.attributes = context.node.attributes.filter { !$0.key.hasPrefix("activation") }
+        innerNode.attributes = innerNode.attributes.filter { $0.key != "input_activation" }
         if innerOp == "MatMul" { innerNode.inputs = Array(innerNode.inputs.prefix(2)) }
+        if innerOp == "Conv" { innerNode.inputs = Array(innerNode.inputs.prefix(3)) }
         var kernel = try make(KernelBuildContext(node: innerNode, opset: 17, constants: context.constants))
         kernel.activation = try activation(context)
+        return kernel
+    }
+
+    /// FusedConv: the fused activation, and the pre-activation (inputs 3 and 4, constant
+    /// per-channel scale and shift, with `input_activation = "Relu"`) when present.
+    static func conv(_ context: KernelBuildContext) throws -> ConvKernel {
+        var kernel = try Self.kernel(context, innerOp: "Conv") { try ConvKernel($0) }
+        guard let name = try? context.string("input_activation", default: ""), !name.isEmpty else { return kernel }
+        guard name == "Relu" else { throw KernelError("input_activation '\(name)' is not supported (Relu is)") }
+        guard let scale = try context.constantInput(3)?.floatValues(), let shift = try context.constantInput(4)?.floatValues(),
+            scale.count == shift.count
+        else { throw KernelError("input_activation needs constant per-channel input_scale and input_shift (inputs 3 and 4)") }
+        kernel.inputActivation = InputActivation(scale: scale, shift: shift)
         return kernel
     }
 

@@ -1,22 +1,66 @@
+import Foundation
 import NXIR
 
 /// ONNX Conv, float32, 1 to 3 spatial dimensions: X [N, C, in...] * W [M, C/group, k...]
 /// (+ B [M]) -> Y [N, M, out...], with auto_pad, pads, strides, dilations, group and
-/// kernel_shape. Four strategies: a 1x1 stride-1 unpadded convolution is one GEMM per image
+/// kernel_shape. Five strategies: a 1x1 stride-1 unpadded convolution is one GEMM per image
 /// and group over the NCHW image itself; depthwise (one channel per group, 1-D or 2-D) runs
-/// the direct SIMD kernel; other stride-1 1-D and 2-D convolutions with enough channels per
-/// group run one GEMM per kernel tap (`TapConvolution`); everything else is im2col + GEMM.
+/// the direct SIMD kernel; 3x3 stride-1 2-D convolutions with enough channels per group run
+/// Winograd F(2x2, 3x3) (`WinogradConvolution`); other stride-1 1-D and 2-D ones run one
+/// GEMM per kernel tap (`TapConvolution`); everything else is im2col + GEMM.
 struct ConvKernel: Kernel {
     let attributes: SpatialAttributes
     let group: Int
     /// Constant weight and bias, copied at load.
     let packedWeight: PackedFloats?
     let packedBias: PackedFloats?
-    /// Constant weights already in `TapConvolution`'s order, when that strategy will apply
-    /// (it depends only on the weight shape and strides); `packedWeight` is nil then.
-    let tapWeights: [Float]?
+    /// Constant weights already transformed for the fast path that will run them (which
+    /// depends only on the weight shape and the attributes); `packedWeight` is nil then.
+    let preparedWeights: (path: FastPath, values: [Float])?
     /// Applied to each output block in cache (set when the optimizer fused one in).
     var activation: UnaryFunction?
+    /// Applied to the input as it is read (the optimizer's pre-activation fusion).
+    var inputActivation: InputActivation?
+
+    /// The GEMM-without-im2col strategies, with their weight layouts.
+    enum FastPath: Equatable {
+        case winograd, taps
+
+        /// `NX_CONV_ALGORITHM=taps` turns Winograd off (for measuring one against the other).
+        static let winogradEnabled = getenv("NX_CONV_ALGORITHM").map { String(cString: $0) } != "taps"
+
+        init?(_ g: ConvGeometry, groupChannels: Int) {
+            if Self.winogradEnabled && WinogradConvolution.applies(g, groupChannels: groupChannels) {
+                self = .winograd
+            } else if TapConvolution.applies(g, groupChannels: groupChannels) {
+                self = .taps
+            } else {
+                return nil
+            }
+        }
+
+        /// The path a weight of this shape takes whatever the input size: geometry from the
+        /// weight and attributes alone (explicit pads do not change which path applies).
+        init?(weight shape: [Int], group: Int, _ attributes: SpatialAttributes) {
+            guard (3...4).contains(shape.count), shape[0] % group == 0,
+                let resolved = try? attributes.resolved(rank: shape.count - 2)
+            else { return nil }
+            let dims = (0..<(shape.count - 2)).map { i in
+                ConvDim(
+                    input: 1, kernel: shape[2 + i], output: 1, stride: resolved.strides[i], dilation: resolved.dilations[i],
+                    padBegin: 0, padEnd: 0)
+            }
+            guard let geometry = try? ConvGeometry(dims) else { return nil }
+            self.init(geometry, groupChannels: shape[1])
+        }
+
+        func prepare(_ w: UnsafePointer<Float>, outputs: Int, groupChannels: Int, taps: Int, group: Int) -> [Float] {
+            switch self {
+            case .winograd: WinogradConvolution.transformWeights(w, outputs: outputs, groupChannels: groupChannels, group: group)
+            case .taps: TapConvolution.packWeights(w, outputs: outputs, groupChannels: groupChannels, taps: taps, group: group)
+            }
+        }
+    }
 
     init(_ context: KernelBuildContext) throws {
         let attributes = try SpatialAttributes(context)
@@ -25,28 +69,19 @@ struct ConvKernel: Kernel {
         self.group = group
         guard group >= 1 else { throw KernelError("group \(group) must be at least 1") }
         let weight = context.constantInput(1)
-        let tapped = weight.map { ConvKernel.usesTaps(weight: $0.shape, group: group, attributes) } ?? false
-        if let weight, tapped {
+        if let weight, let path = FastPath(weight: weight.shape, group: group, attributes) {
             try LinearSupport.requireFloat32(weight, "weight")
             let (outputs, groupChannels) = (weight.shape[0], weight.shape[1])
-            tapWeights = LinearSupport.withFloats(weight) {
-                TapConvolution.packWeights($0, outputs: outputs, groupChannels: groupChannels, taps: weight.elementCount / max(1, outputs * groupChannels), group: group)
-            }
+            let taps = weight.elementCount / max(1, outputs * groupChannels)
+            preparedWeights = (path, LinearSupport.withFloats(weight) {
+                path.prepare($0, outputs: outputs, groupChannels: groupChannels, taps: taps, group: group)
+            })
             packedWeight = nil
         } else {
-            tapWeights = nil
+            preparedWeights = nil
             packedWeight = try weight.map { try ConvKernel.pack($0, "weight") }
         }
         packedBias = try context.constantInput(2).map { try ConvKernel.pack($0, "bias") }
-    }
-
-    /// Whether a weight of this shape with these attributes runs as `TapConvolution`.
-    static func usesTaps(weight shape: [Int], group: Int, _ attributes: SpatialAttributes) -> Bool {
-        guard (3...4).contains(shape.count), shape[0] % group == 0 else { return false }
-        let spatial = shape.count - 2
-        let strides = (try? attributes.resolved(rank: spatial))?.strides ?? []
-        return strides.count == spatial && strides.allSatisfy { $0 == 1 } && shape[2...].reduce(1, *) > 1
-            && shape[1] >= TapConvolution.minimumGroupChannels
     }
 
     static func pack(_ tensor: Tensor, _ name: String) throws -> PackedFloats {
@@ -95,11 +130,12 @@ struct ConvKernel: Kernel {
         let plan = try plan(x, w, b)
         let (y, yData) = context.allocateFloats(plan.outputShape)
         if y.elementCount == 0 { return [y] }
-        if TapConvolution.applies(plan.geometry, groupChannels: plan.channels / group) {
-            runTaps(x, w, b, y: yData, plan: plan, context: context)
+        if let path = FastPath(plan.geometry, groupChannels: plan.channels / group) {
+            runFastPath(path, x, w, b, y: yData, plan: plan, context: context)
             return [y]
         }
-        LinearSupport.withFloats(x) { xData in
+        let input = inputActivation.map { activated(x, $0, context: context) } ?? x
+        LinearSupport.withFloats(input) { xData in
             LinearSupport.withFloats(packedWeight, w) { wData in
                 LinearSupport.withFloats(packedBias, b) { bData in
                     Self.convolve(
@@ -111,18 +147,37 @@ struct ConvKernel: Kernel {
         return [y]
     }
 
-    private func runTaps(_ x: Tensor, _ w: Tensor, _ b: Tensor?, y: UnsafeMutablePointer<Float>, plan: Plan, context: ExecutionContext) {
+    /// X with the pre-activation applied, for the paths that read X in place.
+    private func activated(_ x: Tensor, _ transform: InputActivation, context: ExecutionContext) -> Tensor {
+        let (result, data) = context.allocateFloats(x.shape)
+        LinearSupport.withFloats(x) { source in
+            transform.apply(source, into: data, batch: x.shape[0], channels: x.shape[1], planeSize: x.elementCount / max(1, x.shape[0] * x.shape[1]), context: context)
+        }
+        return result
+    }
+
+    private func runFastPath(
+        _ path: FastPath, _ x: Tensor, _ w: Tensor, _ b: Tensor?, y: UnsafeMutablePointer<Float>, plan: Plan, context: ExecutionContext
+    ) {
         let groupChannels = plan.channels / group
-        let weights = tapWeights ?? LinearSupport.withFloats(w) {
-            TapConvolution.packWeights($0, outputs: plan.outputChannels, groupChannels: groupChannels, taps: plan.geometry.kernelSize, group: group)
+        let weights = preparedWeights.flatMap { $0.path == path ? $0.values : nil } ?? LinearSupport.withFloats(w) {
+            path.prepare($0, outputs: plan.outputChannels, groupChannels: groupChannels, taps: plan.geometry.kernelSize, group: group)
         }
         LinearSupport.withFloats(x) { xData in
             weights.withUnsafeBufferPointer { wData in
                 LinearSupport.withFloats(packedBias, b) { bData in
-                    TapConvolution.run(
-                        x: xData, tapWeights: wData.baseAddress!, bias: bData, y: y, batch: plan.batch, channels: plan.channels,
-                        outputChannels: plan.outputChannels, group: group, geometry: plan.geometry, activation: activation,
-                        context: context)
+                    switch path {
+                    case .winograd:
+                        WinogradConvolution.run(
+                            x: xData, weights: wData.baseAddress!, bias: bData, y: y, batch: plan.batch, channels: plan.channels,
+                            outputChannels: plan.outputChannels, group: group, geometry: plan.geometry, activation: activation,
+                            inputActivation: inputActivation, context: context)
+                    case .taps:
+                        TapConvolution.run(
+                            x: xData, tapWeights: wData.baseAddress!, bias: bData, y: y, batch: plan.batch, channels: plan.channels,
+                            outputChannels: plan.outputChannels, group: group, geometry: plan.geometry, activation: activation,
+                            inputActivation: inputActivation, context: context)
+                    }
                 }
             }
         }

@@ -44,7 +44,8 @@ enum TapConvolution {
     static func run(
         x: UnsafePointer<Float>, tapWeights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         y: UnsafeMutablePointer<Float>, batch: Int, channels: Int, outputChannels: Int, group: Int,
-        geometry g: ConvGeometry, activation: UnaryFunction?, context: ExecutionContext
+        geometry g: ConvGeometry, activation: UnaryFunction?, inputActivation: InputActivation? = nil,
+        context: ExecutionContext
     ) {
         let rows = g.d1, columns = g.d2
         let groupChannels = channels / group, groupOutputs = outputChannels / group
@@ -61,7 +62,9 @@ enum TapConvolution {
             for n in 0..<batch {
                 for gi in 0..<group {
                     let source = x + (n * channels + gi * groupChannels) * g.inputSize
-                    pad(source, channels: groupChannels, geometry: g, paddedWidth: paddedWidth, plane: plane, into: padded.data, context: context)
+                    pad(
+                        source, channels: groupChannels, geometry: g, paddedWidth: paddedWidth, plane: plane, into: padded.data,
+                        inputActivation: inputActivation, firstChannel: gi * groupChannels, context: context)
                     let weights = tapWeights + gi * taps * groupOutputs * groupChannels
                     let output = y + (n * outputChannels + gi * groupOutputs) * outputSize
                     let groupBias = bias.map { $0 + gi * groupOutputs }
@@ -93,10 +96,11 @@ enum TapConvolution {
         }
     }
 
-    /// Copies `channels` planes into the zero-padded layout (and zeroes the read-past slack).
+    /// Copies `channels` planes into the zero-padded layout (and zeroes the read-past slack),
+    /// activating them on the way when the conv carries a fused pre-activation.
     static func pad(
         _ x: UnsafePointer<Float>, channels: Int, geometry g: ConvGeometry, paddedWidth: Int, plane: Int,
-        into padded: UnsafeMutablePointer<Float>, context: ExecutionContext
+        into padded: UnsafeMutablePointer<Float>, inputActivation: InputActivation?, firstChannel: Int, context: ExecutionContext
     ) {
         let rows = g.d1, columns = g.d2
         let inputPlane = rows.input * columns.input
@@ -108,7 +112,11 @@ enum TapConvolution {
                 for row in 0..<rows.input {
                     let line = destination + (rows.padBegin + row) * paddedWidth
                     LinearSupport.fill(line, columns.padBegin, 0)
-                    (line + columns.padBegin).update(from: source + row * columns.input, count: columns.input)
+                    if let inputActivation {
+                        inputActivation.apply(source + row * columns.input, line + columns.padBegin, count: columns.input, channel: firstChannel + c)
+                    } else {
+                        (line + columns.padBegin).update(from: source + row * columns.input, count: columns.input)
+                    }
                     LinearSupport.fill(line + columns.padBegin + columns.input, columns.padEnd, 0)
                 }
                 LinearSupport.fill(destination + (rows.padBegin + rows.input) * paddedWidth, rows.padEnd * paddedWidth, 0)

@@ -1,0 +1,77 @@
+import NXIR
+
+/// Folds a constant per-channel scale into the linear op before it, when nothing else reads
+/// the op's output: ConvNeXt's layer scale (`gamma * x` after the second MLP layer).
+/// - `Mul(Conv(X, W, B), s)` with s of shape [C, 1, ...] or [1, C, 1, ...] (NCHW):
+///   `W'[c] = W[c] * s[c]`, `B' = B * s`.
+/// - `Mul(FusedMatMul(A, W, b), s)` with s of N elements along the last axis (channels
+///   last, PyTorch's export): `W'[:, n] = W[:, n] * s[n]`, `b' = b * s`.
+/// The op must not carry an activation (a scale does not commute with it).
+struct ScaleFolding: FusionPass {
+    let name = "scale-folding"
+
+    func fuseOne(_ model: Model) -> Graph? {
+        let graph = model.graph
+        let index = GraphIndex(graph)
+        for (mulIndex, mul) in graph.nodes.enumerated() where mul.domain.isEmpty && mul.opType == "Mul" && mul.inputs.count == 2 {
+            for side in 0..<2 {
+                let value = mul.inputs[side]
+                guard let scale = graph.initializers[mul.inputs[1 - side]], scale.dataType == .float32,
+                    let producerIndex = index.producer[value], index.soleConsumer(value) == mulIndex
+                else { continue }
+                let producer = graph.nodes[producerIndex]
+                guard producer.attributes["activation"] == nil, producer.attributes["input_activation"] == nil,
+                    let folded = fold(producer, scale: scale, graph: graph)
+                else { continue }
+                var result = graph
+                var node = producer
+                node.inputs = [producer.inputs[0]] + folded.map { name, tensor in
+                    let fresh = unique(name, in: result)
+                    result.initializers[fresh] = tensor
+                    return fresh
+                }
+                node.outputs = mul.outputs
+                result.nodes[producerIndex] = node
+                result.nodes.remove(at: mulIndex)
+                return result
+            }
+        }
+        return nil
+    }
+
+    /// The scaled weight and bias (names to derive from, tensors), or nil when the scale's
+    /// shape or the op's constants do not fit.
+    private func fold(_ op: Node, scale: Tensor, graph: Graph) -> [(String, Tensor)]? {
+        guard op.inputs.count >= 2, let weight = graph.initializers[op.inputs[1]], weight.dataType == .float32,
+            let factors = try? scale.floatValues(), var weights = try? weight.floatValues()
+        else { return nil }
+        let isConv = op.domain.isEmpty && op.opType == "Conv"
+        let isLinear = op.domain == nxDomain && op.opType == "FusedMatMul" && op.inputs.count == 3 && weight.rank == 2
+        let channels: Int
+        if isConv {
+            channels = weight.shape[0]
+            // Right-aligned against the output [N, C, spatial...]: 1, C, then ones.
+            let aligned = [Int](repeating: 1, count: max(0, weight.rank - scale.rank)) + scale.shape
+            guard factors.count == channels, aligned.count == weight.rank, aligned[0] == 1, aligned[1] == channels,
+                aligned.dropFirst(2).allSatisfy({ $0 == 1 })
+            else { return nil }
+            let perChannel = weights.count / max(channels, 1)
+            for c in 0..<channels { for i in 0..<perChannel { weights[c * perChannel + i] *= factors[c] } }
+        } else if isLinear {
+            channels = weight.shape[1]
+            guard factors.count == channels, scale.shape.last == channels else { return nil }
+            for row in 0..<weight.shape[0] { for n in 0..<channels { weights[row * channels + n] *= factors[n] } }
+        } else {
+            return nil
+        }
+        var result = [("\(op.inputs[1])_scaled", Tensor(shape: weight.shape, scalars: weights))]
+        let biasName = op.inputs.count > 2 ? op.inputs[2] : ""
+        if !biasName.isEmpty {
+            guard let bias = try? graph.initializers[biasName]?.floatValues(), bias.count == channels else { return nil }
+            result.append(("\(biasName)_scaled", Tensor(shape: [channels], scalars: zip(bias, factors).map(*))))
+        } else if isLinear {
+            return nil
+        }
+        return result
+    }
+}
