@@ -155,6 +155,31 @@ import NXIR
         #expect(linearDifference < 1e-5)
     }
 
+    /// timm's ConvNeXt block as PyTorch exports it (channels-last MLP between two
+    /// Transposes, layer scale after them): the whole optimizer leaves a channels-first
+    /// LayerNorm and two 1x1 FusedConvs, no Transpose and no Mul, with the same outputs.
+    @Test func channelsLastBlockRunsChannelsFirst() throws {
+        let b = GraphBuilder(opset: 17)
+        let (c, hidden) = (8, 16)
+        let x = b.input("x", shape: Shape(fixed: [1, c, 5, 6]))
+        func constant(_ name: String, _ shape: [Int], _ seed: UInt64) -> Value {
+            b.initializer(name, Tensor(shape: shape, scalars: seededFloats(shape.reduce(1, *), seed: seed)))
+        }
+        var y = b.transpose(x, perm: [0, 2, 3, 1])
+        y = b.layerNormalization(y, scale: constant("ln_s", [c], 1), bias: constant("ln_b", [c], 2), axis: -1, epsilon: 1e-6)
+        y = b.gelu(b.add(b.matMul(y, constant("w1", [c, hidden], 3)), constant("b1", [hidden], 4)))
+        y = b.add(b.matMul(y, constant("w2", [hidden, c], 5)), constant("b2", [c], 6))
+        y = b.mul(b.transpose(y, perm: [0, 3, 1, 2]), constant("gamma", [1, c, 1, 1], 7))
+        b.output(b.add(y, x), name: "y")
+        let model = b.model()
+        let feeds = ["x": Tensor(shape: [1, c, 5, 6], scalars: seededFloats(c * 30, seed: 8))]
+        let optimized = try Optimizer().optimize(model)
+        #expect(optimized.graph.nodes.map(\.opType) == ["LayerNormalizationChannels", "FusedConv", "FusedConv", "Add"])
+        let plain = try Session(model: model, options: SessionOptions(threads: 1, optimize: false)).run(feeds)["y"]!
+        let fused = try Session(model: optimized, options: SessionOptions(threads: 1, optimize: false)).run(feeds)["y"]!
+        #expect(relativeDifference(try fused.floatValues(), try plain.floatValues()) < 1e-5)
+    }
+
     @Test func constantFoldingEvaluatesConstantSubgraphs() throws {
         let b = GraphBuilder(opset: 17)
         let x = b.input("x", shape: [3])

@@ -2,7 +2,7 @@ import NXIR
 
 /// Folds a constant per-channel scale into the linear op before it, when nothing else reads
 /// the op's output: ConvNeXt's layer scale (`gamma * x` after the second MLP layer).
-/// - `Mul(Conv(X, W, B), s)` with s of shape [C, 1, ...] or [1, C, 1, ...] (NCHW):
+/// - `Mul(Conv(X, W, B), s)` (or an ai.nx FusedConv, e.g. from channels-first-mlp) with s of shape [C, 1, ...] or [1, C, 1, ...] (NCHW):
 ///   `W'[c] = W[c] * s[c]`, `B' = B * s`.
 /// - `Mul(FusedMatMul(A, W, b), s)` with s of N elements along the last axis (channels
 ///   last, PyTorch's export): `W'[:, n] = W[:, n] * s[n]`, `b' = b * s`.
@@ -45,7 +45,7 @@ struct ScaleFolding: FusionPass {
         guard op.inputs.count >= 2, let weight = graph.initializers[op.inputs[1]], weight.dataType == .float32,
             let factors = try? scale.floatValues(), var weights = try? weight.floatValues()
         else { return nil }
-        let isConv = op.domain.isEmpty && op.opType == "Conv"
+        let isConv = (op.domain.isEmpty && op.opType == "Conv") || (op.domain == nxDomain && op.opType == "FusedConv")
         let isLinear = op.domain == nxDomain && op.opType == "FusedMatMul" && op.inputs.count == 3 && weight.rank == 2
         let channels: Int
         if isConv {
