@@ -36,8 +36,10 @@ let package = Package(
         .target(
             name: "NXRuntime", dependencies: ["NXIR", "CBLAS"],
             // Kernels are built for the machine that builds them (like -march=native), so
-            // SIMD16<Float> becomes one AVX-512 register where the CPU has it.
-            swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]
+            // SIMD16<Float> becomes one AVX-512 register where the CPU has it; and optimized
+            // in debug builds too, since the tests run whole networks through our GEMM,
+            // which unoptimized Swift runs some hundred times slower.
+            swiftSettings: [.unsafeFlags(["-target-cpu", "native", "-O"])]
         ),
         .target(name: "NXModels", dependencies: ["NXIR"], path: "Models", exclude: ["README.md"]),
         .target(

@@ -11,6 +11,11 @@ public final class ExecutionContext: @unchecked Sendable {
     /// Runs everything on the calling thread: for a GEMM already inside a parallel loop.
     static let serial = ExecutionContext(threads: 1, pool: BufferPool())
 
+    /// This context on one thread (same buffer pool): for work inside a parallel loop.
+    func singleThreaded() -> ExecutionContext {
+        threads == 1 ? self : ExecutionContext(threads: 1, pool: pool)
+    }
+
     init(threads: Int, pool: BufferPool) {
         self.threads = max(1, threads)
         self.pool = pool

@@ -3,46 +3,48 @@ import NXIR
 
 /// ONNX Conv, float32, 1 to 3 spatial dimensions: X [N, C, in...] * W [M, C/group, k...]
 /// (+ B [M]) -> Y [N, M, out...], with auto_pad, pads, strides, dilations, group and
-/// kernel_shape. Five strategies: a 1x1 stride-1 unpadded convolution is one GEMM per image
-/// and group over the NCHW image itself; depthwise (one channel per group, 1-D or 2-D) runs
-/// the direct SIMD kernel; 3x3 stride-1 2-D convolutions with enough channels per group run
-/// Winograd F(2x2, 3x3) (`WinogradConvolution`); other stride-1 1-D and 2-D ones run one
-/// GEMM per kernel tap (`TapConvolution`); everything else is im2col + GEMM.
+/// kernel_shape. Four algorithms (`Algorithm`): depthwise (one channel per group, 1-D or
+/// 2-D) runs the direct SIMD kernel; 3x3 stride-1 2-D convolutions with enough channels per
+/// group run Winograd F(2x2, 3x3); other stride-1 1-D and 2-D ones run one GEMM per kernel
+/// tap; everything else is one GEMM per image and group, on the image itself (1x1, stride 1,
+/// unpadded) or on its im2col matrix. Every GEMM is `PackedGEMM` with the weights packed at
+/// load, in the layout of the algorithm that will run.
 struct ConvKernel: Kernel {
     let attributes: SpatialAttributes
     let group: Int
-    /// Constant weight and bias, copied at load.
-    let packedWeight: PackedFloats?
+    /// Constant bias, copied at load.
     let packedBias: PackedFloats?
-    /// Constant weights already transformed for the fast path that will run them (which
-    /// depends only on the weight shape and the attributes); `packedWeight` is nil then.
-    let preparedWeights: (path: FastPath, values: [Float])?
+    /// Constant weight of a depthwise conv, copied at load.
+    let depthwiseWeight: PackedFloats?
+    /// Constant weights packed for the algorithm their shape implies.
+    let preparedWeights: (algorithm: Algorithm, matrices: [PackedGEMM.PackedA])?
     /// Applied to each output block in cache (set when the optimizer fused one in).
     var activation: UnaryFunction?
     /// Applied to the input as it is read (the optimizer's pre-activation fusion).
     var inputActivation: InputActivation?
 
-    /// The GEMM-without-im2col strategies, with their weight layouts.
-    enum FastPath: Equatable {
-        case winograd, taps
+    enum Algorithm: Equatable {
+        case depthwise, winograd, taps, matrix
 
         /// `NX_CONV_ALGORITHM=taps` turns Winograd off (for measuring one against the other).
         static let winogradEnabled = getenv("NX_CONV_ALGORITHM").map { String(cString: $0) } != "taps"
 
-        init?(_ g: ConvGeometry, groupChannels: Int) {
-            if Self.winogradEnabled && WinogradConvolution.applies(g, groupChannels: groupChannels) {
+        init(_ g: ConvGeometry, groupChannels: Int, groupOutputs: Int) {
+            if groupChannels == 1 && groupOutputs == 1 && g.rank <= 2 {
+                self = .depthwise
+            } else if Self.winogradEnabled && WinogradConvolution.applies(g, groupChannels: groupChannels) {
                 self = .winograd
             } else if TapConvolution.applies(g, groupChannels: groupChannels) {
                 self = .taps
             } else {
-                return nil
+                self = .matrix
             }
         }
 
-        /// The path a weight of this shape takes whatever the input size: geometry from the
-        /// weight and attributes alone (explicit pads do not change which path applies).
+        /// The algorithm for a weight of this shape whatever the input size: its geometry
+        /// from the weight and attributes alone (pads do not change the choice).
         init?(weight shape: [Int], group: Int, _ attributes: SpatialAttributes) {
-            guard (3...4).contains(shape.count), shape[0] % group == 0,
+            guard (3...5).contains(shape.count), shape[0] % group == 0,
                 let resolved = try? attributes.resolved(rank: shape.count - 2)
             else { return nil }
             let dims = (0..<(shape.count - 2)).map { i in
@@ -51,13 +53,30 @@ struct ConvKernel: Kernel {
                     padBegin: 0, padEnd: 0)
             }
             guard let geometry = try? ConvGeometry(dims) else { return nil }
-            self.init(geometry, groupChannels: shape[1])
+            self.init(geometry, groupChannels: shape[1], groupOutputs: shape[0] / group)
         }
 
-        func prepare(_ w: UnsafePointer<Float>, outputs: Int, groupChannels: Int, taps: Int, group: Int) -> [Float] {
+        /// The GEMM left operands: per group, one matrix (`matrix`), one per tap (`taps`, the
+        /// weight's taps as [M/group, C/group]) or one per transformed point (`winograd`).
+        func prepare(_ w: UnsafePointer<Float>, outputs: Int, groupChannels: Int, taps: Int, group: Int) -> [PackedGEMM.PackedA] {
+            let groupOutputs = outputs / group
+            let (layout, count): ([Float], Int)
             switch self {
-            case .winograd: WinogradConvolution.transformWeights(w, outputs: outputs, groupChannels: groupChannels, group: group)
-            case .taps: TapConvolution.packWeights(w, outputs: outputs, groupChannels: groupChannels, taps: taps, group: group)
+            case .depthwise:
+                return []
+            case .matrix:
+                return (0..<group).map { gi in
+                    PackedGEMM.PackedA(w + gi * groupOutputs * groupChannels * taps, lda: groupChannels * taps, m: groupOutputs, k: groupChannels * taps)
+                }
+            case .winograd:
+                (layout, count) = (WinogradConvolution.transformWeights(w, outputs: outputs, groupChannels: groupChannels, group: group), 16)
+            case .taps:
+                (layout, count) = (TapConvolution.packWeights(w, outputs: outputs, groupChannels: groupChannels, taps: taps, group: group), taps)
+            }
+            return layout.withUnsafeBufferPointer { values in
+                (0..<(group * count)).map { index in
+                    PackedGEMM.PackedA(values.baseAddress! + index * groupOutputs * groupChannels, lda: groupChannels, m: groupOutputs, k: groupChannels)
+                }
             }
         }
     }
@@ -68,19 +87,22 @@ struct ConvKernel: Kernel {
         let group = try context.int("group", default: 1)
         self.group = group
         guard group >= 1 else { throw KernelError("group \(group) must be at least 1") }
-        let weight = context.constantInput(1)
-        if let weight, let path = FastPath(weight: weight.shape, group: group, attributes) {
+        var prepared: (Algorithm, [PackedGEMM.PackedA])?
+        var depthwise: PackedFloats?
+        if let weight = context.constantInput(1), let algorithm = Algorithm(weight: weight.shape, group: group, attributes) {
             try LinearSupport.requireFloat32(weight, "weight")
-            let (outputs, groupChannels) = (weight.shape[0], weight.shape[1])
-            let taps = weight.elementCount / max(1, outputs * groupChannels)
-            preparedWeights = (path, LinearSupport.withFloats(weight) {
-                path.prepare($0, outputs: outputs, groupChannels: groupChannels, taps: taps, group: group)
-            })
-            packedWeight = nil
-        } else {
-            preparedWeights = nil
-            packedWeight = try weight.map { try ConvKernel.pack($0, "weight") }
+            if algorithm == .depthwise {
+                depthwise = PackedFloats(weight)
+            } else {
+                let (outputs, groupChannels) = (weight.shape[0], weight.shape[1])
+                let taps = weight.elementCount / max(1, outputs * groupChannels)
+                prepared = (algorithm, LinearSupport.withFloats(weight) {
+                    algorithm.prepare($0, outputs: outputs, groupChannels: groupChannels, taps: taps, group: group)
+                })
+            }
         }
+        preparedWeights = prepared
+        depthwiseWeight = depthwise
         packedBias = try context.constantInput(2).map { try ConvKernel.pack($0, "bias") }
     }
 
@@ -130,24 +152,42 @@ struct ConvKernel: Kernel {
         let plan = try plan(x, w, b)
         let (y, yData) = context.allocateFloats(plan.outputShape)
         if y.elementCount == 0 { return [y] }
-        if let path = FastPath(plan.geometry, groupChannels: plan.channels / group) {
-            runFastPath(path, x, w, b, y: yData, plan: plan, context: context)
-            return [y]
-        }
-        let input = inputActivation.map { activated(x, $0, context: context) } ?? x
+        let groupChannels = plan.channels / group, groupOutputs = plan.outputChannels / group
+        let algorithm = Algorithm(plan.geometry, groupChannels: groupChannels, groupOutputs: groupOutputs)
+        // Winograd and taps apply the pre-activation while padding; the others read X itself.
+        let readsInPlace = algorithm == .depthwise || algorithm == .matrix
+        let input = readsInPlace ? inputActivation.map { activated(x, $0, context: context) } ?? x : x
         LinearSupport.withFloats(input) { xData in
-            LinearSupport.withFloats(packedWeight, w) { wData in
-                LinearSupport.withFloats(packedBias, b) { bData in
-                    Self.convolve(
-                        x: xData, w: wData, bias: bData, y: yData, plan: plan, group: group, activation: activation,
-                        context: context)
+            LinearSupport.withFloats(packedBias, b) { bData in
+                if algorithm == .depthwise {
+                    LinearSupport.withFloats(depthwiseWeight, w) { wData in
+                        runDepthwise(x: xData, w: wData, bias: bData, y: yData, plan: plan, context: context)
+                    }
+                    return
+                }
+                let matrices = preparedWeights.flatMap { $0.algorithm == algorithm ? $0.matrices : nil } ?? LinearSupport.withFloats(w) {
+                    algorithm.prepare($0, outputs: plan.outputChannels, groupChannels: groupChannels, taps: plan.geometry.kernelSize, group: group)
+                }
+                switch algorithm {
+                case .winograd:
+                    WinogradConvolution.run(
+                        x: xData, weights: matrices, bias: bData, y: yData, batch: plan.batch, channels: plan.channels,
+                        outputChannels: plan.outputChannels, group: group, geometry: plan.geometry, activation: activation,
+                        inputActivation: inputActivation, context: context)
+                case .taps:
+                    TapConvolution.run(
+                        x: xData, weights: matrices, bias: bData, y: yData, batch: plan.batch, channels: plan.channels,
+                        outputChannels: plan.outputChannels, group: group, geometry: plan.geometry, activation: activation,
+                        inputActivation: inputActivation, context: context)
+                case .matrix, .depthwise:
+                    runMatrix(x: xData, weights: matrices, bias: bData, y: yData, plan: plan, context: context)
                 }
             }
         }
         return [y]
     }
 
-    /// X with the pre-activation applied, for the paths that read X in place.
+    /// X with the pre-activation applied, for the algorithms that read X in place.
     private func activated(_ x: Tensor, _ transform: InputActivation, context: ExecutionContext) -> Tensor {
         let (result, data) = context.allocateFloats(x.shape)
         LinearSupport.withFloats(x) { source in
@@ -156,63 +196,37 @@ struct ConvKernel: Kernel {
         return result
     }
 
-    private func runFastPath(
-        _ path: FastPath, _ x: Tensor, _ w: Tensor, _ b: Tensor?, y: UnsafeMutablePointer<Float>, plan: Plan, context: ExecutionContext
+    private func runDepthwise(
+        x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+        plan: Plan, context: ExecutionContext
     ) {
-        let groupChannels = plan.channels / group
-        let weights = preparedWeights.flatMap { $0.path == path ? $0.values : nil } ?? LinearSupport.withFloats(w) {
-            path.prepare($0, outputs: plan.outputChannels, groupChannels: groupChannels, taps: plan.geometry.kernelSize, group: group)
-        }
-        LinearSupport.withFloats(x) { xData in
-            weights.withUnsafeBufferPointer { wData in
-                LinearSupport.withFloats(packedBias, b) { bData in
-                    switch path {
-                    case .winograd:
-                        WinogradConvolution.run(
-                            x: xData, weights: wData.baseAddress!, bias: bData, y: y, batch: plan.batch, channels: plan.channels,
-                            outputChannels: plan.outputChannels, group: group, geometry: plan.geometry, activation: activation,
-                            inputActivation: inputActivation, context: context)
-                    case .taps:
-                        TapConvolution.run(
-                            x: xData, tapWeights: wData.baseAddress!, bias: bData, y: y, batch: plan.batch, channels: plan.channels,
-                            outputChannels: plan.outputChannels, group: group, geometry: plan.geometry, activation: activation,
-                            inputActivation: inputActivation, context: context)
-                    }
-                }
+        DepthwiseConv2D.run(
+            x: x, weights: w, bias: bias, y: y, planes: plan.batch * plan.channels, channels: plan.channels,
+            geometry: plan.geometry, context: context)
+        if let activation {
+            let count = plan.batch * plan.outputChannels * plan.geometry.outputSize
+            context.parallelFor(count, grain: 16384) { range in
+                activation.map(y + range.lowerBound, y + range.lowerBound, count: range.count)
             }
         }
     }
 
-    /// Y = conv(X, W) + B for checked shapes.
-    static func convolve(
-        x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
-        plan: Plan, group: Int, activation: UnaryFunction? = nil, context: ExecutionContext
+    /// One GEMM per image and group: on the image itself for a 1x1 stride-1 unpadded conv,
+    /// else on its im2col matrix.
+    private func runMatrix(
+        x: UnsafePointer<Float>, weights: [PackedGEMM.PackedA], bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+        plan: Plan, context: ExecutionContext
     ) {
         let g = plan.geometry
         let groupChannels = plan.channels / group, groupOutputs = plan.outputChannels / group
-        let kernelSize = g.kernelSize, inputSize = g.inputSize, outputSize = g.outputSize
-
-        if groupChannels == 1, groupOutputs == 1, g.rank <= 2 {
-            DepthwiseConv2D.run(
-                x: x, weights: w, bias: bias, y: y, planes: plan.batch * plan.channels, channels: plan.channels,
-                geometry: g, context: context)
-            if let activation {
-                let count = plan.batch * plan.outputChannels * outputSize
-                context.parallelFor(count, grain: 16384) { range in
-                    activation.map(y + range.lowerBound, y + range.lowerBound, count: range.count)
-                }
-            }
-            return
-        }
-
+        let outputSize = g.outputSize
         let pointwise = g.dims.allSatisfy { $0.kernel == 1 && $0.stride == 1 && $0.padBegin == 0 && $0.padEnd == 0 }
-        let reduction = groupChannels * kernelSize
         // One column buffer reused for every image and group (pooled across runs).
-        let column = pointwise ? nil : context.allocateFloats([reduction * outputSize])
+        let column = pointwise ? nil : context.allocateFloats([groupChannels * g.kernelSize * outputSize])
         withExtendedLifetime(column?.tensor) {
             for n in 0..<plan.batch {
                 for gi in 0..<group {
-                    let xg = x + (n * plan.channels + gi * groupChannels) * inputSize
+                    let xg = x + (n * plan.channels + gi * groupChannels) * g.inputSize
                     let yg = y + (n * plan.outputChannels + gi * groupOutputs) * outputSize
                     let matrix: UnsafePointer<Float>
                     if let column {
@@ -221,10 +235,10 @@ struct ConvKernel: Kernel {
                     } else {
                         matrix = xg
                     }
-                    SGEMM.multiply(
-                        m: groupOutputs, n: outputSize, k: reduction, a: w + gi * groupOutputs * reduction, lda: reduction,
-                        b: matrix, ldb: outputSize, beta: 0, c: yg, ldc: outputSize, context: context,
-                        epilogue: GEMMEpilogue(bias: bias.map { .perRow($0 + gi * groupOutputs) } ?? .none, activation: activation))
+                    PackedGEMM.multiply(
+                        weights[gi], b: matrix, ldb: outputSize, n: outputSize, c: yg, ldc: outputSize,
+                        epilogue: GEMMEpilogue(bias: bias.map { .perRow($0 + gi * groupOutputs) } ?? .none, activation: activation),
+                        context: context)
                 }
             }
         }

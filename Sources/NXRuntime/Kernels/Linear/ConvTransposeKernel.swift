@@ -10,7 +10,8 @@ struct ConvTransposeKernel: Kernel {
     let group: Int
     let outputPadding: [Int]?
     let outputShape: [Int]?
-    let packedWeight: PackedFloats?
+    /// Constant weights as each group's packed Wᵀ [M/group * k, C/group].
+    let packedWeights: [PackedGEMM.PackedA]?
     let packedBias: PackedFloats?
 
     init(_ context: KernelBuildContext) throws {
@@ -22,8 +23,22 @@ struct ConvTransposeKernel: Kernel {
         if let outputPadding, outputPadding.contains(where: { $0 < 0 }) {
             throw KernelError("output_padding \(outputPadding) has a negative value")
         }
-        packedWeight = try context.constantInput(1).map { try ConvKernel.pack($0, "weight") }
+        let group = self.group
+        packedWeights = try context.constantInput(1).map { weight in
+            try LinearSupport.requireFloat32(weight, "weight")
+            guard weight.rank >= 3, weight.shape[0] % group == 0 else { return [] }
+            return LinearSupport.withFloats(weight) { Self.packWeights($0, shape: weight.shape, group: group) }
+        }
         packedBias = try context.constantInput(2).map { try ConvKernel.pack($0, "bias") }
+    }
+
+    /// Each group's Wᵀ, [M/group * k] x [C/group], packed for `PackedGEMM`.
+    static func packWeights(_ w: UnsafePointer<Float>, shape: [Int], group: Int) -> [PackedGEMM.PackedA] {
+        let groupChannels = shape[0] / group
+        let rows = shape[1...].reduce(1, *)
+        return (0..<group).map { gi in
+            PackedGEMM.PackedA(w + gi * groupChannels * rows, lda: rows, m: rows, k: groupChannels, transposed: true)
+        }
     }
 
     /// The col2im geometry: its "input" is Y's spatial shape and its "output" X's, since
@@ -107,19 +122,17 @@ struct ConvTransposeKernel: Kernel {
         let column = context.allocateFloats([rows * sourceSize])
         withExtendedLifetime(column.tensor) {
             LinearSupport.withFloats(x) { xData in
-                LinearSupport.withFloats(packedWeight, w) { wData in
-                    LinearSupport.withFloats(packedBias, b) { bData in
-                        for n in 0..<batch {
-                            for gi in 0..<group {
-                                let xg = xData + (n * channels + gi * groupChannels) * sourceSize
-                                let wg = wData + gi * groupChannels * rows
-                                let yg = yData + (n * outputChannels + gi * groupOutputs) * imageSize
-                                SGEMM.multiply(
-                                    transA: true, m: rows, n: sourceSize, k: groupChannels, a: wg, lda: rows,
-                                    b: xg, ldb: sourceSize, beta: 0, c: column.data, ldc: sourceSize, context: context)
-                                LinearSupport.fillRows(yg, rows: groupOutputs, columns: imageSize, bias: bData.map { $0 + gi * groupOutputs })
-                                Im2col.accumulate(column.data, channels: groupOutputs, geometry: g, into: yg, context: context)
-                            }
+                let weights = packedWeights.flatMap { $0.count == group ? $0 : nil }
+                    ?? LinearSupport.withFloats(w) { Self.packWeights($0, shape: w.shape, group: group) }
+                LinearSupport.withFloats(packedBias, b) { bData in
+                    for n in 0..<batch {
+                        for gi in 0..<group {
+                            let xg = xData + (n * channels + gi * groupChannels) * sourceSize
+                            let yg = yData + (n * outputChannels + gi * groupOutputs) * imageSize
+                            PackedGEMM.multiply(
+                                weights[gi], b: xg, ldb: sourceSize, n: sourceSize, c: column.data, ldc: sourceSize, context: context)
+                            LinearSupport.fillRows(yg, rows: groupOutputs, columns: imageSize, bias: bData.map { $0 + gi * groupOutputs })
+                            Im2col.accumulate(column.data, channels: groupOutputs, geometry: g, into: yg, context: context)
                         }
                     }
                 }

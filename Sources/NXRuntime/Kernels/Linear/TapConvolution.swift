@@ -40,9 +40,9 @@ enum TapConvolution {
         }
     }
 
-    /// Y = conv(X) for one batch of images; `tapWeights` from `packWeights`.
+    /// Y = conv(X) for one batch of images; `weights` holds each group's tap matrices, packed.
     static func run(
-        x: UnsafePointer<Float>, tapWeights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        x: UnsafePointer<Float>, weights: [PackedGEMM.PackedA], bias: UnsafePointer<Float>?,
         y: UnsafeMutablePointer<Float>, batch: Int, channels: Int, outputChannels: Int, group: Int,
         geometry g: ConvGeometry, activation: UnaryFunction?, inputActivation: InputActivation? = nil,
         context: ExecutionContext
@@ -65,10 +65,10 @@ enum TapConvolution {
                     pad(
                         source, channels: groupChannels, geometry: g, paddedWidth: paddedWidth, plane: plane, into: padded.data,
                         inputActivation: inputActivation, firstChannel: gi * groupChannels, context: context)
-                    let weights = tapWeights + gi * taps * groupOutputs * groupChannels
                     let output = y + (n * outputChannels + gi * groupOutputs) * outputSize
                     let groupBias = bias.map { $0 + gi * groupOutputs }
                     context.parallelFor(blockCount) { blocks in
+                        let serial = context.singleThreaded()
                         let wide = context.allocateFloats([groupOutputs * blockRows * paddedWidth])
                         withExtendedLifetime(wide.tensor) {
                             for block in blocks {
@@ -78,11 +78,9 @@ enum TapConvolution {
                                 for tap in 0..<taps {
                                     let (ky, kx) = (tap / columns.kernel, tap % columns.kernel)
                                     let shift = (firstRow + ky * rows.dilation) * paddedWidth + kx * columns.dilation
-                                    SGEMM.multiply(
-                                        m: groupOutputs, n: width, k: groupChannels,
-                                        a: weights + tap * groupOutputs * groupChannels, lda: groupChannels,
-                                        b: UnsafePointer(padded.data + shift), ldb: plane, beta: tap == 0 ? 0 : 1,
-                                        c: wide.data, ldc: width, context: .serial)
+                                    PackedGEMM.multiply(
+                                        weights[gi * taps + tap], b: UnsafePointer(padded.data + shift), ldb: plane, n: width,
+                                        c: wide.data, ldc: width, accumulate: tap > 0, context: serial)
                                 }
                                 copyOut(
                                     wide.data, paddedWidth: paddedWidth, rowCount: rowCount, outputs: groupOutputs,

@@ -52,9 +52,9 @@ enum WinogradConvolution {
         }
     }
 
-    /// Y = conv(X) for a batch; `weights` from `transformWeights`.
+    /// Y = conv(X) for a batch; `weights` holds each group's 16 transformed matrices, packed.
     static func run(
-        x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        x: UnsafePointer<Float>, weights: [PackedGEMM.PackedA], bias: UnsafePointer<Float>?,
         y: UnsafeMutablePointer<Float>, batch: Int, channels: Int, outputChannels: Int, group: Int,
         geometry g: ConvGeometry, activation: UnaryFunction?, inputActivation: InputActivation? = nil,
         context: ExecutionContext
@@ -67,9 +67,9 @@ enum WinogradConvolution {
                     let source = x + (n * channels + gi * shape.groupChannels) * g.inputSize
                     pad(source, shape, into: padded.data, inputActivation: inputActivation, firstChannel: gi * shape.groupChannels, context: context)
                     let output = y + (n * outputChannels + gi * shape.groupOutputs) * shape.outputSize
-                    let groupWeights = weights + gi * 16 * shape.groupOutputs * shape.groupChannels
                     let groupBias = bias.map { $0 + gi * shape.groupOutputs }
                     context.parallelFor(shape.blockCount) { blocks in
+                        let serial = context.singleThreaded()
                         let scratch = context.allocateFloats([16 * (shape.groupChannels + shape.groupOutputs) * shape.blockStride + lanes])
                         withExtendedLifetime(scratch.tensor) {
                             let v = scratch.data
@@ -80,11 +80,10 @@ enum WinogradConvolution {
                                 let tiles = tileRows * shape.tilesX
                                 transformInput(UnsafePointer(padded.data), shape, firstTileRow: firstTileRow, tileRows: tileRows, into: v)
                                 for point in 0..<16 {
-                                    SGEMM.multiply(
-                                        m: shape.groupOutputs, n: tiles, k: shape.groupChannels,
-                                        a: groupWeights + point * shape.groupOutputs * shape.groupChannels, lda: shape.groupChannels,
-                                        b: v + point * shape.groupChannels * shape.blockStride, ldb: shape.blockStride, beta: 0,
-                                        c: m + point * shape.groupOutputs * shape.blockStride, ldc: shape.blockStride, context: .serial)
+                                    PackedGEMM.multiply(
+                                        weights[gi * 16 + point], b: v + point * shape.groupChannels * shape.blockStride,
+                                        ldb: shape.blockStride, n: tiles, c: m + point * shape.groupOutputs * shape.blockStride,
+                                        ldc: shape.blockStride, context: serial)
                                 }
                                 transformOutput(
                                     m, shape, firstTileRow: firstTileRow, tileRows: tileRows, bias: groupBias, activation: activation,
