@@ -17,7 +17,7 @@ import Testing
 ///
 /// Fixtures: Converters/python/make_histonext_fixtures.py (micro committed under
 /// Tests/Fixtures/histonext_micro; `--variant tiny` writes Tests/Fixtures/generated/histonext_tiny,
-/// ~650 MB, whose test is skipped without it) and make_checkpoint_fixtures.py (the mini ConvNeXt
+/// ~650 MB, and `--variant atto` generated/histonext_atto, 30 MB, whose tests are skipped without them) and make_checkpoint_fixtures.py (the mini ConvNeXt
 /// checkpoints, whose encoder is exactly HistoNeXt micro's: depths 1,1,1,1, dims 8,16,32,64).
 @Suite struct HistoNeXtImportTests {
     static let tolerance: Float = 1e-4
@@ -78,6 +78,15 @@ import Testing
         "generated fixture absent: run Converters/python/make_histonext_fixtures.py --variant tiny"))
     func tinyPthMatchesTheReference() throws {
         try checkAgainstReference(.tiny, folder: "generated/histonext_tiny")
+    }
+
+    /// The CPU deployment variant, through the same path `nx export --variant atto --weights`
+    /// takes: the reference's torch.save state dict, imported exactly (no key left over).
+    @Test(.enabled(
+        if: Fixtures.fileExists(fixture("generated/histonext_atto/weights.pth")),
+        "generated fixture absent: run Converters/python/make_histonext_fixtures.py --variant atto"))
+    func attoPthMatchesTheReference() throws {
+        try checkAgainstReference(.atto, folder: "generated/histonext_atto")
     }
 
     /// The .pth (read by our zip + pickle reader) and the safetensors file the fixture script

@@ -52,7 +52,8 @@ def hv_map(instances: np.ndarray, keep=None) -> np.ndarray:
         if mask.shape[0] < 2 or mask.shape[1] < 2:
             continue
         cy, cx = ndimage.center_of_mass(mask)
-        # HoVer-Net: ranges start at 1 and the centre is int(com + 0.5); same offsets.
+        # HoVer-Net's rule exactly: the ranges start at 1 while the centre is the 0-based
+        # int(com + 0.5), so the zero lies one pixel left of / above the centre of mass.
         xs = np.arange(1, mask.shape[1] + 1) - int(cx + 0.5)
         ys = np.arange(1, mask.shape[0] + 1) - int(cy + 0.5)
         gx, gy = np.meshgrid(xs.astype(np.float32), ys.astype(np.float32))
