@@ -28,6 +28,6 @@ import Testing
         // 21 tests at the time of writing: fewer means discovery lost some.
         #expect(numbers[0] >= 21, "\(summary)")
         #expect(numbers[1] == 0 && numbers[2] == 0 && numbers[3] == 0, "\(output)")
-        #expect(output.contains("test_quick_run_trains_checkpoints_and_exports_a_loadable_state_dict ... ok"))
+        #expect(output.contains("QuickRunTests.test_quick_run_trains_checkpoints_and_exports_a_loadable_state_dict) ... ok"))
     }
 }
