@@ -11,7 +11,7 @@ truth=Tests/Fixtures/heldout
 mkdir -p "$out/pred/instances" "$out/pred/types"
 for image in "$truth"/images/*.png; do
   name=$(basename "$image" .png)
-  "$nx" segment "$image" --model "$model" --out "$out/$name" --overwrite --quiet
+  "$nx" segment "$image" --model "$model" --out "$out/$name" --overwrite --quiet >&2  # stdout: the scores only
   cp "$out/$name/instances.png" "$out/pred/instances/$name.png"
   cp "$out/$name/types.png" "$out/pred/types/$name.png"
 done
