@@ -124,6 +124,13 @@ CONFIGS: dict[str, HistoNeXtConfig] = {
     "base": _scaled("base", (3, 3, 27, 3), (128, 256, 512, 1024), "convnext_base"),
     "large": _scaled("large", (3, 3, 27, 3), (192, 384, 768, 1536), "convnext_large"),
     "xlarge": _scaled("xlarge", (3, 3, 27, 3), (256, 512, 1024, 2048), "convnext_xlarge"),
+    # CPU deployment variant: timm's convnext_atto encoder (3.37 M params). Base x s (s = 0.3125)
+    # would give a 3.6 M-param decoder and a 28 MB .onnx; these widths keep the graph and names
+    # and the whole model under 16 MB (3.86 M params). TP widths are ConvCAM's minimum, 12.
+    "atto": HistoNeXtConfig(
+        variant="atto", depths=(2, 2, 6, 2), dims=(40, 80, 160, 320), timm_name="convnext_atto",
+        dense_growth=(16, 16, 12, 8), up_widths=(16, 16, 12, 8), tp_widths=(12, 12, 12, 12),
+    ),
     # Test miniature: Base / 8 everywhere; ConvCAM widths rounded up to a multiple of 12
     # (240/8 = 30 -> 36, 144/8 = 18 -> 24, 48/8 = 6 -> 12). Same graph, same names.
     "mini": HistoNeXtConfig(
@@ -413,7 +420,7 @@ def _table():
     print(f"{'variant':8} {'params (M)':>11} {'paper':>7} {'diff':>7}   {'MACs (G)':>9} {'paper':>7} {'diff':>7}"
           f"   {'enc/dec/tp params (M)':>22}   {'enc/dec/tp MACs (G)':>20}")
     ok = True
-    for variant in ("tiny", "base", "large", "xlarge", "mini", "micro"):
+    for variant in ("tiny", "base", "large", "xlarge", "atto", "mini", "micro"):
         c = count(build(variant))
         p, m = c["params"] / 1e6, c["macs"] / 1e9
         parts_p = "/".join(f"{c[k][0] / 1e6:.2f}" for k in ("encoder", "decoder", "tp"))

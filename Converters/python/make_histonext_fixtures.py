@@ -32,6 +32,7 @@ Needs torch and timm (/work/venv-torch). Run from the repository root:
   /work/venv-torch/bin/python Converters/python/make_histonext_fixtures.py                  # micro
   /work/venv-torch/bin/python Converters/python/make_histonext_fixtures.py --variant mini   # generated/
   /work/venv-torch/bin/python Converters/python/make_histonext_fixtures.py --variant tiny   # generated/, ~650 MB, ~20 s
+  /work/venv-torch/bin/python Converters/python/make_histonext_fixtures.py --variant atto   # generated/, 30 MB (CPU deployment variant)
 """
 
 import argparse

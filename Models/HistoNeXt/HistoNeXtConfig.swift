@@ -54,6 +54,12 @@ public struct HistoNeXtConfig: Sendable, Equatable {
     public static let base = scaled("base")
     public static let large = scaled("large")
     public static let xlarge = scaled("xlarge")
+    /// CPU deployment variant: timm's convnext_atto encoder with a decoder narrow enough that the
+    /// whole model (3.86 M parameters) exports to under 16 MB. Base x s (s = 0.3125) would need a
+    /// 3.6 M-parameter decoder; the TP widths are ConvCAM's minimum, one channel per group.
+    public static let atto = HistoNeXtConfig(
+        variant: "atto", encoder: ConvNeXtConfig.variants.first { $0.variant == "atto" }!,
+        denseGrowth: [16, 16, 12, 8], upWidths: [16, 16, 12, 8], tpWidths: [12, 12, 12, 12])
     /// Test miniature: Base / 8, ConvCAM widths rounded up to a multiple of 12.
     public static let mini = HistoNeXtConfig(
         variant: "mini", encoder: ConvNeXtConfig(variant: "mini", depths: [1, 1, 1, 1], dims: [16, 32, 64, 128]),
@@ -63,7 +69,7 @@ public struct HistoNeXtConfig: Sendable, Equatable {
         variant: "micro", encoder: ConvNeXtConfig(variant: "micro", depths: [1, 1, 1, 1], dims: [8, 16, 32, 64]),
         denseGrowth: [12, 6, 6, 4], upWidths: [12, 6, 6, 4], tpWidths: [24, 12, 12, 12])
 
-    public static let variants: [HistoNeXtConfig] = [tiny, base, large, xlarge, mini, micro]
+    public static let variants: [HistoNeXtConfig] = [tiny, base, large, xlarge, atto, mini, micro]
 
     public static func named(_ name: String) throws(ModelError) -> HistoNeXtConfig {
         let key = name.lowercased().replacingOccurrences(of: "histonext_", with: "")

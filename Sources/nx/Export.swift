@@ -53,9 +53,9 @@ struct ExportConvNeXt: ParsableCommand {
 struct ExportHistoNeXt: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "histonext",
-        abstract: "HistoNeXt (tiny, base, large, xlarge; mini and micro for tests): input [batch,3,270,270], outputs np, hv, tp.")
+        abstract: "HistoNeXt (tiny, base, large, xlarge; atto for CPU deployment; mini and micro for tests): input [batch,3,270,270], outputs np, hv, tp.")
 
-    @Option(help: "tiny, base, large, xlarge (or mini, micro).") var variant: String
+    @Option(help: "tiny, base, large, xlarge, atto (or mini, micro).") var variant: String
     @Option(help: "Nuclear types including background (tp channels).") var numTypes = 6
     @Option(help: "Comma-separated class names, background first (default: type0, type1, ...).") var classNames: String?
     @Option(help: "Seed for weights no checkpoint provides.") var seed: UInt64 = 0

@@ -25,7 +25,7 @@ import NXIR
         let errors: String
     }
 
-    private func nx(_ arguments: [String]) throws -> Result {
+    func nx(_ arguments: [String]) throws -> Result {
         let process = Process()
         process.executableURL = Self.productsDirectory.appendingPathComponent("nx")
         process.arguments = arguments
@@ -42,7 +42,7 @@ import NXIR
         return Result(status: process.terminationStatus, output: try String(contentsOf: out, encoding: .utf8), errors: try String(contentsOf: err, encoding: .utf8))
     }
 
-    private func scratch() throws -> String {
+    func scratch() throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("nx-cli-files-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path

@@ -119,7 +119,7 @@ import Testing
 
     /// §8: 176 state-dict tensors outside encoder.* (without num_batches_tracked) for every
     /// variant, with the spec's name patterns and shapes.
-    @Test(arguments: ["tiny", "base", "mini", "micro"])
+    @Test(arguments: ["tiny", "base", "atto", "mini", "micro"])
     func decoderParameterNamesFollowTheReference(_ variant: String) throws {
         let config = try HistoNeXtConfig.named(variant)
         let (_, parameters) = try build(config)

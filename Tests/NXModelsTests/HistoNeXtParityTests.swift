@@ -13,7 +13,8 @@ import Testing
 /// Fixtures: Converters/python/make_histonext_fixtures.py (torch.manual_seed(0), weights
 /// perturbed by fixture_utils.perturb_for_fixtures, pixels from numpy default_rng(0)).
 /// micro is committed (Tests/Fixtures/histonext_micro); mini (7 MB of weights) is generated on
-/// demand into Tests/Fixtures/generated/histonext_mini and its test is skipped without it.
+/// demand into Tests/Fixtures/generated/histonext_mini (atto, the CPU deployment variant, into
+/// generated/histonext_atto) and its test is skipped without it.
 @Suite struct HistoNeXtParityTests {
     static let tolerance: Float = 1e-4
 
@@ -67,6 +68,13 @@ import Testing
         "generated fixture absent: run Converters/python/make_histonext_fixtures.py --variant mini"))
     func miniMatchesTheReference() throws {
         try checkRuntime(.mini, folder: "generated/histonext_mini")
+    }
+
+    @Test(.enabled(
+        if: Fixtures.exists("generated/histonext_atto/weights.safetensors"),
+        "generated fixture absent: run Converters/python/make_histonext_fixtures.py --variant atto"))
+    func attoMatchesTheReference() throws {
+        try checkRuntime(.atto, folder: "generated/histonext_atto")
     }
 
     /// The exported file is valid ONNX (the official checker with full_check, i.e. strict shape

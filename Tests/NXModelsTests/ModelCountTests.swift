@@ -42,6 +42,9 @@ import Testing
             variant: "xlarge", params: 730_346_592, macs: 279_173_528_960, encoder: (348_143_872, 80_653_320_448),
             decoder: (144_865_028, 153_329_926_144), tp: (237_337_692, 45_190_282_368), paper: (276.0, 734.4)),
         Expected(
+            variant: "atto", params: 3_855_462, macs: 1_301_934_076, encoder: (3_373_880, 734_818_800),
+            decoder: (287_316, 434_765_680), tp: (194_266, 132_349_596), paper: nil),
+        Expected(
             variant: "mini", params: 1_792_410, macs: 897_550_704, encoder: (232_272, 51_195_056),
             decoder: (569_588, 599_905_024), tp: (990_550, 246_450_624), paper: nil),
         Expected(

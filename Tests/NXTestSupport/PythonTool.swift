@@ -43,6 +43,18 @@ public enum PythonTool {
                     "no Python for interop tests: set NX_PYTHON or create \(repositoryRoot)/.venv (with Converters/python/requirements-ci.txt)"
             )
         }
+        return try run(arguments, using: executable)
+    }
+
+    /// The Python with torch and timm for the training-recipe tests: `$NX_TORCH_PYTHON`, never
+    /// guessed (CI has no torch, so these tests skip there unless it is set).
+    public static let torchExecutable: String? = {
+        let configured = ProcessInfo.processInfo.environment["NX_TORCH_PYTHON"] ?? ""
+        return configured.isEmpty ? nil : configured
+    }()
+
+    /// Runs the interpreter at `executable` with `arguments`, as `run(_:)` does.
+    public static func run(_ arguments: [String], using executable: String) throws -> String {
         // Output goes to files, not pipes, so a chatty child can never block on a full pipe.
         let scratch = try TemporaryDirectory()
         let stdoutPath = scratch.file("stdout"), stderrPath = scratch.file("stderr")
