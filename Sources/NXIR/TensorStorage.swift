@@ -53,6 +53,14 @@ public final class TensorStorage: @unchecked Sendable {
     }
 
     public var isMapped: Bool { if case .mapped = origin { true } else { false } }
+
+    /// For a mapped view: lets the OS drop its file pages from memory after the caller made
+    /// its own copy (see `MappedFile.dropResidentPages`). Nothing for buffers in memory.
+    public func dropResidentPages() {
+        guard case .mapped(let file) = origin, let base = bytes.baseAddress, let fileBase = file.bytes.baseAddress else { return }
+        let offset = base - fileBase
+        file.dropResidentPages(offset..<(offset + bytes.count))
+    }
     public var count: Int { bytes.count }
 
     /// Writable address of a buffer in memory; `nil` for mapped files, which are read-only.

@@ -5,9 +5,10 @@ import NXIR
 ///
 /// Load: validate, optimize, order the nodes, find every kernel (all missing ones reported
 /// together), build the kernels with the graph's constants, and work out when each value
-/// dies. Run: feed the inputs, run the kernels in order, give each buffer back to the pool
-/// after its last reader. Kernels compute output shapes from their actual inputs, so any
-/// input shape the graph allows runs; after one run of a shape, runs of it allocate nothing.
+/// dies. Run: feed the inputs, run the kernels in order, free each buffer after its last
+/// reader. Kernels compute output shapes from their actual inputs, so any input shape the
+/// graph allows runs. The first run of a shape records its buffers; later runs of it place
+/// them in one planned arena and allocate nothing (`MemoryPlanner`).
 /// `run` is safe to call from several threads at once.
 public final class Session: @unchecked Sendable {
     /// The model as it runs, after optimization.
@@ -31,12 +32,14 @@ public final class Session: @unchecked Sendable {
     private let inputSlots: [(info: ValueInfo, slot: Int)]
     private let outputSlots: [(name: String, slot: Int)]
     private let pool = BufferPool()
+    private let planner: MemoryPlanner
     private let profiler: Profiler?
 
     public init(model original: Model, options: SessionOptions = SessionOptions(), registry: OperatorRegistry = .standard) throws {
         let issues = original.validate()
         if !issues.isEmpty { throw RuntimeError.invalidModel(issues.map(\.message)) }
         self.options = options
+        planner = MemoryPlanner(pool: pool)
         BLASThreads.set(options.threads)
 
         var model = original
@@ -114,10 +117,25 @@ public final class Session: @unchecked Sendable {
     /// size wherever it appears).
     public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
         try checkFeeds(feeds)
+        let memory: any RunMemory = options.planMemory
+            ? planner.begin(ShapeSignature(shapes: inputSlots.map { feeds[$0.info.name]!.shape }, types: inputSlots.map { feeds[$0.info.name]!.dataType }))
+            : pool
+        do {
+            let outputs = try execute(feeds, context: ExecutionContext(threads: options.threads, pool: memory))
+            // Every value but the outputs is gone with `execute`'s frame: what the run's
+            // memory sees alive now outlives the run.
+            memory.finish(completed: true)
+            return outputs
+        } catch {
+            memory.finish(completed: false)
+            throw error
+        }
+    }
+
+    private func execute(_ feeds: [String: Tensor], context: ExecutionContext) throws -> [String: Tensor] {
         var values = [Tensor?](repeating: nil, count: slotCount)
         for (slot, tensor) in constantSlots { values[slot] = tensor }
         for (info, slot) in inputSlots { values[slot] = feeds[info.name] }
-        let context = ExecutionContext(threads: options.threads, pool: pool)
 
         for step in steps {
             let arguments = step.inputSlots.map { $0 >= 0 ? values[$0] : nil }
@@ -188,7 +206,10 @@ public final class Session: @unchecked Sendable {
     public var profile: [ProfileEntry] { profiler?.entries ?? [] }
     public func resetProfile() { profiler?.reset() }
 
-    /// Buffers the session has allocated so far; flat across runs of one shape.
-    public var bufferAllocations: Int { pool.allocationCount }
-    public var bufferBytes: Int { pool.bytesAllocated }
+    /// Buffers the session has allocated so far (the pool's and the arena's); flat across
+    /// runs of one shape after the first.
+    public var bufferAllocations: Int { pool.allocationCount + planner.statistics.arenaAllocations }
+    public var bufferBytes: Int { pool.bytesAllocated + planner.statistics.arenaBytes }
+    /// What the memory planner did so far.
+    var memoryStatistics: MemoryStatistics { planner.statistics }
 }

@@ -49,7 +49,7 @@ struct EpilogueKernel: Kernel {
         let values = data.assumingMemoryBound(to: Float.self)
         let count = output.elementCount
         if let bias {
-            let width = bias.values.count
+            let width = bias.count
             guard let last = output.shape.last, last == width, count % width == 0 else {
                 throw KernelError("bias has \(width) values, the result's last axis is \(output.shape.last ?? 0)")
             }
