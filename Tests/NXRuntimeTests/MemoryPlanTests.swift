@@ -107,26 +107,33 @@ import NXIR
     }
 
     /// A run whose buffers live longer than recorded must not be handed a range that a
-    /// live buffer still uses.
+    /// live buffer still uses; the plan goes on for the requests after it.
     @Test func liveBuffersAreNeverShared() throws {
-        // 0 lives [0, 2), 1 lives [1, 4), 2 lives [3, 5): 2 may reuse 0's range.
+        // 0 lives [0, 2), 1 lives [1, 4), 2 lives [3, 5), 3 lives [5, 6): 2 and 3 may reuse 0's range.
         let plan = MemoryPlan([
-            .init(byteCount: 256, start: 0, end: 2), .init(byteCount: 256, start: 1, end: 4), .init(byteCount: 256, start: 3, end: 5),
+            .init(byteCount: 256, start: 0, end: 2), .init(byteCount: 256, start: 1, end: 4),
+            .init(byteCount: 256, start: 3, end: 5), .init(byteCount: 256, start: 5, end: 6),
         ])
-        #expect(plan.offsets[2] == plan.offsets[0])
+        #expect(plan.offsets[2] == plan.offsets[0] && plan.offsets[3] == plan.offsets[0])
         #expect(plan.arenaSize == 512)
         let planner = MemoryPlanner(pool: BufferPool())
-        let run = PlannedRun(plan: plan, arena: Arena(byteCount: plan.arenaSize), signature: ShapeSignature(shapes: [], types: []), planner: planner)
-        let first = run.storage(byteCount: 256)
-        let second = run.storage(byteCount: 256)
-        let third = run.storage(byteCount: 256)  // `first` is still alive
+        let arena = Arena(byteCount: plan.arenaSize)
+        let run = PlannedRun(plan: plan, arena: arena, signature: ShapeSignature(shapes: [], types: []), planner: planner)
         func range(_ storage: TensorStorage) -> Range<Int> {
             let start = Int(bitPattern: storage.bytes.baseAddress!)
             return start..<(start + storage.count)
         }
-        #expect(!range(third).overlaps(range(first)) && !range(third).overlaps(range(second)))
-        #expect(!range(first).overlaps(range(second)))
-        #expect(planner.statistics.divergences == 1)
+        let arenaRange = range(TensorStorage(lending: arena.memory, count: arena.memory.count) { _ in })
+        var first: TensorStorage? = run.storage(byteCount: 256)
+        let second = run.storage(byteCount: 256)
+        let third = run.storage(byteCount: 256)  // `first` is still alive: not its range
+        #expect(!range(third).overlaps(range(first!)) && !range(third).overlaps(range(second)))
+        #expect(!arenaRange.contains(range(third).lowerBound))
+        #expect(planner.statistics.lateReleases == 1 && planner.statistics.divergences == 0)
+        let firstRange = range(first!)
+        first = nil
+        let fourth = run.storage(byteCount: 256)
+        #expect(range(fourth) == firstRange && arenaRange.contains(firstRange.lowerBound))
         run.finish(completed: true)
     }
 

@@ -79,6 +79,9 @@ final class MemoryPlanner: Sendable {
         }
     }
 
+    /// A planned request found its range still in use and went to the pool.
+    func noteLateRelease() { state.withLock { $0.statistics.lateReleases += 1 } }
+
     private static func arena(atLeast size: Int, _ state: inout State) -> Arena {
         if let arena = state.arena, arena.memory.count >= size { return arena }
         // Only called while no run holds the arena, so the old one has no live buffers.
@@ -90,6 +93,8 @@ final class MemoryPlanner: Sendable {
     }
 
     var statistics: MemoryStatistics { state.withLock { $0.statistics } }
+    /// Size of the arena held now (the largest plan's).
+    var arenaSize: Int { state.withLock { $0.arena?.memory.count ?? 0 } }
 }
 
 /// What the planner did so far (for tests and `nx bench`).
@@ -97,6 +102,7 @@ struct MemoryStatistics: Sendable, Equatable {
     var recordings = 0
     var replays = 0
     var divergences = 0
+    var lateReleases = 0
     var arenaAllocations = 0
     var arenaBytes = 0
 }

@@ -57,8 +57,9 @@ final class RecordingRun: RunMemory {
 
 /// A run with a plan: request i gets the arena range the plan gives it, checked against the
 /// buffers still alive (so a run whose lifetimes differ from the recording cannot overwrite
-/// a live buffer). Requests the plan sends to the pool (outputs) go there; after the first
-/// request that disagrees with the recording (size or count), all the rest do.
+/// a live buffer: that request goes to the pool). Requests the plan sends to the pool
+/// (outputs) go there; after the first request that disagrees with the recording (size or
+/// count), all the rest do.
 final class PlannedRun: RunMemory {
     private struct State {
         var next = 0
@@ -80,34 +81,45 @@ final class PlannedRun: RunMemory {
     }
 
     func storage(byteCount count: Int) -> TensorStorage {
-        enum Outcome { case arena(Int, Range<Int>), pool, diverged }
+        enum Outcome { case arena(Int, Range<Int>), pool, stillInUse, unplanned(diverging: Bool) }
         let outcome: Outcome = state.withLock { state in
             let index = state.next
             state.next += 1
-            if state.diverged { return .pool }
+            if state.diverged { return .unplanned(diverging: false) }
             guard index < plan.requestCount, plan.byteCounts[index] == count else {
                 state.diverged = true
-                return .diverged
+                return .unplanned(diverging: true)
             }
             guard let offset = plan.offsets[index] else { return .pool }
             let range = offset..<(offset + MemoryPlan.slotSize(count))
-            guard !state.live.values.contains(where: { $0.overlaps(range) }) else {
-                state.diverged = true
-                return .diverged
-            }
+            // A buffer released just before this request in the recording may be freed a
+            // moment later this time (the last reference to a tensor can sit in a closure
+            // that a worker thread of `parallelFor` drops): this one request then goes to
+            // the pool, and the plan holds for the rest.
+            guard !state.live.values.contains(where: { $0.overlaps(range) }) else { return .stillInUse }
             state.live[index] = range
             return .arena(index, range)
         }
-        guard case .arena(let index, let range) = outcome else {
-            if case .diverged = outcome { planner.noteDivergence(signature, discard: false) }
-            return planner.pool.storage(byteCount: count)
-        }
-        return TensorStorage(lending: UnsafeMutableRawBufferPointer(rebasing: arena.memory[range]), count: count) { [self] _ in
-            let last = state.withLock { state in
-                state.live[index] = nil
-                return state.finished && state.live.isEmpty
+        switch outcome {
+        case .arena(let index, let range):
+            return TensorStorage(lending: UnsafeMutableRawBufferPointer(rebasing: arena.memory[range]), count: count) { [self] _ in
+                let last = state.withLock { state in
+                    state.live[index] = nil
+                    return state.finished && state.live.isEmpty
+                }
+                if last { planner.returnArena() }
             }
-            if last { planner.returnArena() }
+        case .pool:
+            return planner.pool.storage(byteCount: count)
+        case .stillInUse:
+            planner.noteLateRelease()
+            return planner.pool.storage(byteCount: count)
+        case .unplanned(let diverging):
+            // The rest of this run is unplanned: trimming keeps its memory near what is
+            // live, as in a recording, instead of one idle buffer per size it meets.
+            if diverging { planner.noteDivergence(signature, discard: false) }
+            let memory = planner.pool.take(byteCount: count, trimmingOnMiss: true)
+            return planner.pool.lend(memory, count: count) { _ in }
         }
     }
 

@@ -210,6 +210,8 @@ public final class Session: @unchecked Sendable {
     /// runs of one shape after the first.
     public var bufferAllocations: Int { pool.allocationCount + planner.statistics.arenaAllocations }
     public var bufferBytes: Int { pool.bytesAllocated + planner.statistics.arenaBytes }
+    /// Bytes of the planned arena that steady-state runs place their buffers in.
+    public var arenaBytes: Int { planner.arenaSize }
     /// What the memory planner did so far.
     var memoryStatistics: MemoryStatistics { planner.statistics }
 }
