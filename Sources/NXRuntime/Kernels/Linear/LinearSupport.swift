@@ -74,9 +74,8 @@ struct PackedFloats: Sendable {
         if let base = source.bytes.baseAddress, Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 {
             storage = source
         } else {
-            // At least one float, so the pointer handed out is never nil.
-            let bytes = UnsafeRawBufferPointer(rebasing: source.bytes[0..<(count * 4)])
-            storage = TensorStorage(byteCount: max(count, 1) * 4) { $0.copyMemory(from: bytes) }
+            // Owned buffers always have an address, so the pointer handed out is never nil.
+            storage = TensorStorage(copying: UnsafeRawBufferPointer(rebasing: source.bytes[0..<(count * 4)]))
             source.dropResidentPages()
         }
     }
