@@ -37,8 +37,8 @@ public final class TensorStorage: @unchecked Sendable {
         origin = .owned
     }
 
-    /// Uses the first `count` bytes of `buffer`, lent by a pool; `release` gives the whole
-    /// buffer back when this storage is freed.
+    /// Uses the first `count` bytes of `buffer`, lent by its owner (a pool, an arena, or
+    /// code that mapped it); `release` gives the whole buffer back when this storage is freed.
     public init(
         lending buffer: UnsafeMutableRawBufferPointer, count: Int,
         release: @escaping @Sendable (UnsafeMutableRawBufferPointer) -> Void

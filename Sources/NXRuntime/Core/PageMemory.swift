@@ -12,9 +12,12 @@ enum PageMemory {
     static let mappedThreshold = 256 << 10
 
     /// `count` bytes, 64-byte aligned (page-aligned when mapped), contents undefined.
-    static func allocate(_ count: Int) -> UnsafeMutableRawBufferPointer {
+    /// `populated`: the pages are faulted in by the one call, which costs less than a fault
+    /// per page when the caller is about to write all of them (a weight copied at load).
+    static func allocate(_ count: Int, populated: Bool = false) -> UnsafeMutableRawBufferPointer {
         guard count >= mappedThreshold else { return .allocate(byteCount: max(count, 1), alignment: 64) }
-        let address = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        let flags = MAP_PRIVATE | MAP_ANONYMOUS | (populated ? MAP_POPULATE : 0)
+        let address = mmap(nil, count, PROT_READ | PROT_WRITE, flags, -1, 0)
         guard let address, address != MAP_FAILED else {
             fatalError("out of memory: cannot map \(count) bytes for a tensor buffer (\(String(cString: strerror(errno))))")
         }

@@ -74,8 +74,11 @@ struct PackedFloats: Sendable {
         if let base = source.bytes.baseAddress, Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 {
             storage = source
         } else {
-            // Owned buffers always have an address, so the pointer handed out is never nil.
-            storage = TensorStorage(copying: UnsafeRawBufferPointer(rebasing: source.bytes[0..<(count * 4)]))
+            // Never empty, so the pointer handed out is never nil; populated because every
+            // page is written right away.
+            let buffer = PageMemory.allocate(max(count, 1) * 4, populated: true)
+            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source.bytes[0..<(count * 4)]))
+            storage = TensorStorage(lending: buffer, count: count * 4) { PageMemory.deallocate($0) }
             source.dropResidentPages()
         }
     }
