@@ -110,6 +110,11 @@ public final class Session: @unchecked Sendable {
         outputs = graph.outputs
         profiler = options.profile
             ? Profiler(nodesPerOpType: graph.nodes.reduce(into: [:]) { $0[$1.opType, default: 0] += 1 }) : nil
+        // Building read the weights: kernels that transformed or copied one, and passes that
+        // folded one, left its file pages resident beside the result. Let the OS take them
+        // back; weights kept as views fault the same bytes in again on first use.
+        for tensor in original.graph.initializers.values { tensor.storage.dropResidentPages() }
+        for tensor in graph.initializers.values { tensor.storage.dropResidentPages() }
     }
 
     /// Runs the model. Every declared input must be fed with its declared element type and a
