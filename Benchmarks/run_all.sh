@@ -30,9 +30,12 @@ export_model histonext tiny histonext_tiny_270.onnx
 export_model histonext base histonext_base_270.onnx
 [ -f "$work/target_image.png" ] || .venv/bin/python Converters/python/make_he_sample.py --full "$work/target_image.png" >/dev/null
 
+models=("$work/convnext_tiny_224.onnx" "$work/convnext_base_224.onnx" "$work/histonext_tiny_270.onnx" "$work/histonext_base_270.onnx")
+# PyTorch's own export of timm's convnext_tiny, when the fixture script has made it (torch venv).
+pytorch=Tests/Fixtures/generated/runtime/convnext_tiny_opset17.onnx
+[ -f "$pytorch" ] && models+=("$pytorch")
 # shellcheck disable=SC2086
-.venv/bin/python Benchmarks/compare_ort.py \
-  "$work/convnext_tiny_224.onnx" "$work/convnext_base_224.onnx" "$work/histonext_tiny_270.onnx" "$work/histonext_base_270.onnx" \
+.venv/bin/python Benchmarks/compare_ort.py "${models[@]}" \
   --threads $threads --rounds "$rounds" --runs "$runs" --json "$work/compare_ort.json"
 echo
 .venv/bin/python Benchmarks/segment_overhead.py "$work/target_image.png" "$work/histonext_tiny_270.onnx" \

@@ -9,20 +9,31 @@ import SwiftProtobuf
 /// about sizes: a tensor whose bytes disagree with its dims is kept as read, so `validate()`
 /// can report it beside every other problem of the file.
 public enum ONNXReader {
+    /// Initializers stored in `raw_data` stay in the mapped file (see `InitializerPayloads`):
+    /// the model keeps the mapping alive, and loading copies no weights.
     public static func read(path: String) throws -> Model {
         let mapped = try MappedFile.opening(path)
         guard mapped.count > 0 else { throw FormatError.file(path, "empty file, not an ONNX model") }
+        let directory = (path as NSString).deletingLastPathComponent
+        let context = Context(source: path, baseDirectory: directory.isEmpty ? "." : directory)
+        if let payloads = InitializerPayloads(mapped.bytes) {
+            context.payloads = (mapped, payloads.ranges)
+            return try decode(payloads.stripped, context: context)
+        }
+        // Not what the scan expects (malformed, most likely): the full decode reports it.
         let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: mapped.bytes.baseAddress!),
                         count: mapped.count, deallocator: .none)
-        let directory = (path as NSString).deletingLastPathComponent
-        return try withExtendedLifetime(mapped) {
-            try read(data: data, source: path, baseDirectory: directory.isEmpty ? "." : directory)
-        }
+        return try withExtendedLifetime(mapped) { try decode(data, context: context) }
     }
 
     /// Decodes a serialized model. `source` names it in errors; external data is looked up
     /// relative to `baseDirectory` (none allowed when it is nil).
     public static func read(data: Data, source: String = "<memory>", baseDirectory: String? = nil) throws -> Model {
+        try decode(data, context: Context(source: source, baseDirectory: baseDirectory))
+    }
+
+    private static func decode(_ data: Data, context: Context) throws -> Model {
+        let source = context.source
         let proto: Onnx_ModelProto
         do {
             var options = BinaryDecodingOptions()
@@ -33,7 +44,6 @@ public enum ONNXReader {
         }
         guard proto.irVersion > 0 else { throw FormatError.file(source, "no ir_version: not an ONNX model") }
         guard proto.hasGraph else { throw FormatError.file(source, "no graph: not an ONNX model") }
-        let context = Context(source: source, baseDirectory: baseDirectory)
         return Model(
             graph: try context.graph(proto.graph),
             irVersion: Int(proto.irVersion),
@@ -47,21 +57,26 @@ public enum ONNXReader {
         )
     }
 
-    /// Per-file state: where errors point and which external files are already mapped.
+    /// Per-file state: where errors point, which external files are already mapped, and
+    /// where the main graph's cut-out `raw_data` payloads are.
     final class Context {
         let source: String
         let baseDirectory: String?
         private var externalFiles: [String: MappedFile] = [:]
+        var payloads: (file: MappedFile, ranges: [Int: Range<Int>])?
 
         init(source: String, baseDirectory: String?) {
             self.source = source
             self.baseDirectory = baseDirectory
         }
 
+        /// The model's graph (the only one: graph-valued attributes are outside our subset,
+        /// so `payloads` always refers to this graph's initializers).
         func graph(_ proto: Onnx_GraphProto) throws -> Graph {
             var initializers: [String: Tensor] = [:]
-            for tensorProto in proto.initializer {
-                initializers[tensorProto.name] = try tensor(tensorProto)
+            for (index, tensorProto) in proto.initializer.enumerated() {
+                let payload = payloads.flatMap { file, ranges in ranges[index].map { (file, $0) } }
+                initializers[tensorProto.name] = try tensor(tensorProto, payload: payload)
             }
             return Graph(
                 name: proto.name,
@@ -149,7 +164,8 @@ public enum ONNXReader {
             return type
         }
 
-        func tensor(_ proto: Onnx_TensorProto) throws -> Tensor {
+        /// `payload`: the tensor's `raw_data`, cut from the message and left in a mapped file.
+        func tensor(_ proto: Onnx_TensorProto, payload: (file: MappedFile, range: Range<Int>)? = nil) throws -> Tensor {
             let name = proto.name
             func fail(_ message: String) -> FormatError { FormatError.tensor(file: source, name: name, message: message) }
             let type = try dataType(proto.dataType, tensor: name)
@@ -166,6 +182,9 @@ public enum ONNXReader {
 
             if proto.dataLocation == .external {
                 return Tensor(dataType: type, shape: shape, storage: try externalStorage(proto, tensorName: name))
+            }
+            if let (file, range) = payload {
+                return Tensor(dataType: type, shape: shape, storage: TensorStorage(mapping: file, offset: range.lowerBound, count: range.count))
             }
             if !proto.rawData.isEmpty {
                 return Tensor(dataType: type, shape: shape, storage: proto.rawData.withUnsafeBytes(TensorStorage.init(copying:)))

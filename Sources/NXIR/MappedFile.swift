@@ -32,6 +32,17 @@ public final class MappedFile: @unchecked Sendable {
 
     public var count: Int { bytes.count }
 
+    /// Takes the pages holding `range` out of this process's resident set, once their bytes
+    /// were copied elsewhere: the mapping is private and read-only, so a later read just
+    /// faults the same file bytes back in. Whole pages, rounded outward.
+    public func dropResidentPages(_ range: Range<Int>) {
+        guard let base = bytes.baseAddress, !range.isEmpty else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = range.lowerBound / page * page
+        let end = min(bytes.count, (range.upperBound + page - 1) / page * page)
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
+    }
+
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }

@@ -12,17 +12,22 @@ public final class TensorStorage: @unchecked Sendable {
         case mapped(MappedFile)
     }
 
-    /// Copies `source` into a new owned, 64-byte aligned buffer.
+    /// Copies `source` into a new owned, 64-byte aligned buffer (not zeroed first: for
+    /// weights copied at load, a second pass over hundreds of MB shows in the load time).
     public convenience init(copying source: UnsafeRawBufferPointer) {
-        self.init(byteCount: source.count) { buffer in
+        self.init(byteCount: source.count, zeroed: false) { buffer in
             if let base = source.baseAddress, source.count > 0 { buffer.baseAddress!.copyMemory(from: base, byteCount: source.count) }
         }
     }
 
     /// Makes an owned buffer, zeroed, and lets `fill` write it once.
-    public init(byteCount: Int, fill: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+    public convenience init(byteCount: Int, fill: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+        try self.init(byteCount: byteCount, zeroed: true, fill: fill)
+    }
+
+    private init(byteCount: Int, zeroed: Bool, fill: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
-        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        if zeroed { buffer.initializeMemory(as: UInt8.self, repeating: 0) }
         let region = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<byteCount])
         do { try fill(region) } catch {
             buffer.deallocate()
@@ -32,8 +37,8 @@ public final class TensorStorage: @unchecked Sendable {
         origin = .owned
     }
 
-    /// Uses the first `count` bytes of `buffer`, lent by a pool; `release` gives the whole
-    /// buffer back when this storage is freed.
+    /// Uses the first `count` bytes of `buffer`, lent by its owner (a pool, an arena, or
+    /// code that mapped it); `release` gives the whole buffer back when this storage is freed.
     public init(
         lending buffer: UnsafeMutableRawBufferPointer, count: Int,
         release: @escaping @Sendable (UnsafeMutableRawBufferPointer) -> Void
@@ -53,6 +58,14 @@ public final class TensorStorage: @unchecked Sendable {
     }
 
     public var isMapped: Bool { if case .mapped = origin { true } else { false } }
+
+    /// For a mapped view: lets the OS drop its file pages from memory after the caller made
+    /// its own copy (see `MappedFile.dropResidentPages`). Nothing for buffers in memory.
+    public func dropResidentPages() {
+        guard case .mapped(let file) = origin, let base = bytes.baseAddress, let fileBase = file.bytes.baseAddress else { return }
+        let offset = base - fileBase
+        file.dropResidentPages(offset..<(offset + bytes.count))
+    }
     public var count: Int { bytes.count }
 
     /// Writable address of a buffer in memory; `nil` for mapped files, which are read-only.

@@ -61,6 +61,7 @@ struct Bench: ParsableCommand {
                 "model": model, "threads": threadCount, "runs": samples.count, "median_ms": median,
                 "min_ms": sorted.first!, "max_ms": sorted.last!, "samples_ms": samples,
                 "load_seconds": loadSeconds, "peak_rss_mib": peakMiB,
+                "arena_mib": Double(session.arenaBytes) / Double(1 << 20),
                 "inputs": feeds.mapValues { $0.shape },
                 "profile": profile.map { entry -> [String: Any] in
                     [
@@ -74,8 +75,8 @@ struct Bench: ParsableCommand {
             return
         }
         print("\(model): \(feeds.map { "\($0.key) \($0.value.shape)" }.sorted().joined(separator: ", ")), \(threadCount) thread(s)")
-        print(String(format: "  load %.3f s; %d runs: median %.2f ms, min %.2f, max %.2f; peak RSS %.0f MiB",
-                     loadSeconds, samples.count, median, sorted.first!, sorted.last!, peakMiB))
+        print(String(format: "  load %.3f s; %d runs: median %.2f ms, min %.2f, max %.2f; peak RSS %.0f MiB (planned arena %.0f MiB)",
+                     loadSeconds, samples.count, median, sorted.first!, sorted.last!, peakMiB, Double(session.arenaBytes) / Double(1 << 20)))
         print("  op type                     nodes    ms/run   share   GFLOP/s")
         for entry in profile {
             let msPerRun = Double(entry.nanoseconds) / 1e6 / Double(samples.count)

@@ -3,28 +3,29 @@ import NXIR
 
 /// What a kernel gets while running: output allocation and parallel loops sized to the
 /// session's thread count. One per `Session.run`, so concurrent runs share nothing mutable
-/// except the thread-safe buffer pool.
+/// except the thread-safe buffer pool (and the memory planner, which lends its arena to one
+/// run at a time).
 public final class ExecutionContext: @unchecked Sendable {
     public let threads: Int
-    let pool: BufferPool
+    let buffers: any BufferSource
 
     /// Runs everything on the calling thread: for a GEMM already inside a parallel loop.
     static let serial = ExecutionContext(threads: 1, pool: BufferPool())
 
-    /// This context on one thread (same buffer pool): for work inside a parallel loop.
+    /// This context on one thread (same buffers): for work inside a parallel loop.
     func singleThreaded() -> ExecutionContext {
-        threads == 1 ? self : ExecutionContext(threads: 1, pool: pool)
+        threads == 1 ? self : ExecutionContext(threads: 1, pool: buffers)
     }
 
-    init(threads: Int, pool: BufferPool) {
+    init(threads: Int, pool buffers: any BufferSource) {
         self.threads = max(1, threads)
-        self.pool = pool
+        self.buffers = buffers
     }
 
     /// A new tensor whose contents the caller must fully write before returning it.
     public func allocate(_ type: DataType, _ shape: [Int]) -> (tensor: Tensor, data: UnsafeMutableRawPointer) {
         let count = elementCount(shape) * (type.byteSize ?? 1)
-        let storage = pool.storage(byteCount: count)
+        let storage = buffers.storage(byteCount: count)
         return (Tensor(dataType: type, shape: shape, storage: storage), storage.mutableBaseAddress!)
     }
 

@@ -10,6 +10,13 @@ import NXIR
 public protocol Kernel: Sendable {
     func run(_ inputs: [Tensor?], context: ExecutionContext) throws -> [Tensor]
     func flops(inputs: [Tensor?], outputs: [Tensor]) -> Int
+    /// Constant inputs (by position) this kernel copied at load into its own layout and no
+    /// longer reads: the session may drop them and pass `nil` in their place.
+    var packedConstantInputs: Set<Int> { get }
+}
+
+extension Kernel {
+    public var packedConstantInputs: Set<Int> { [] }
 }
 
 /// How the registry finds and makes a kernel. One line per op family entry, e.g.

@@ -5,12 +5,14 @@ import NXIR
 ///
 /// Load: validate, optimize, order the nodes, find every kernel (all missing ones reported
 /// together), build the kernels with the graph's constants, and work out when each value
-/// dies. Run: feed the inputs, run the kernels in order, give each buffer back to the pool
-/// after its last reader. Kernels compute output shapes from their actual inputs, so any
-/// input shape the graph allows runs; after one run of a shape, runs of it allocate nothing.
+/// dies. Run: feed the inputs, run the kernels in order, free each buffer after its last
+/// reader. Kernels compute output shapes from their actual inputs, so any input shape the
+/// graph allows runs. The first run of a shape records its buffers; later runs of it place
+/// them in one planned arena and allocate nothing (`MemoryPlanner`).
 /// `run` is safe to call from several threads at once.
 public final class Session: @unchecked Sendable {
-    /// The model as it runs, after optimization.
+    /// The model as it runs, after optimization, without the initializers that only kernels
+    /// which packed them at load read (`Kernel.packedConstantInputs`).
     public let model: Model
     public let inputs: [ValueInfo]
     public let outputs: [ValueInfo]
@@ -31,12 +33,14 @@ public final class Session: @unchecked Sendable {
     private let inputSlots: [(info: ValueInfo, slot: Int)]
     private let outputSlots: [(name: String, slot: Int)]
     private let pool = BufferPool()
+    private let planner: MemoryPlanner
     private let profiler: Profiler?
 
     public init(model original: Model, options: SessionOptions = SessionOptions(), registry: OperatorRegistry = .standard) throws {
         let issues = original.validate()
         if !issues.isEmpty { throw RuntimeError.invalidModel(issues.map(\.message)) }
         self.options = options
+        planner = MemoryPlanner(pool: pool)
         BLASThreads.useCallerThreadOnly()
 
         var model = original
@@ -49,8 +53,11 @@ public final class Session: @unchecked Sendable {
             model = try Optimizer(registry: registry, disabled: options.disabledPasses).optimize(model)
         }
         model.graph = try model.graph.topologicallySorted()
-        self.model = model
-        let graph = model.graph
+        // The build below owns the initializers: it drops each weight as soon as every
+        // reader has packed it, so a weight is never held twice at load's peak either.
+        var graph = model.graph
+        model.graph.initializers = [:]
+        for tensor in original.graph.initializers.values { tensor.storage.dropResidentPages() }
 
         // Every node's kernel, or one error listing every node without one.
         var registrations: [KernelRegistration] = []
@@ -74,9 +81,11 @@ public final class Session: @unchecked Sendable {
         }
         let runtimeInputs = graph.runtimeInputs
         inputSlots = runtimeInputs.map { ($0, slot($0.name)) }
-        constantSlots = graph.initializers.sorted { $0.key < $1.key }.map { (slot($0.key), $0.value) }
+        for name in graph.initializers.keys.sorted() { _ = slot(name) }
         var lastUse: [Int: Int] = [:]
         var built: [(kernel: any Kernel, inputs: [Int], outputs: [Int])] = []
+        var packedOnlyNames = Set<String>()
+        var pending = PackedWeightRelease(graph)
         for (index, node) in graph.nodes.enumerated() {
             let context = KernelBuildContext(node: node, opset: model.opsetVersion(for: node.domain)!, constants: graph.initializers)
             let kernel: any Kernel
@@ -86,9 +95,15 @@ public final class Session: @unchecked Sendable {
             let ins = node.inputs.map { $0.isEmpty ? -1 : slot($0) }
             for input in ins where input >= 0 { lastUse[input] = index }
             built.append((kernel, ins, node.outputs.map { $0.isEmpty ? -1 : slot($0) }))
+            for name in pending.built(node, kernel) {
+                graph.initializers[name] = nil
+                packedOnlyNames.insert(name)
+            }
         }
         outputSlots = graph.outputs.map { ($0.name, slot($0.name)) }
-        let kept = Set(outputSlots.map(\.slot)).union(constantSlots.map(\.slot))
+        let packedOnly = Set(packedOnlyNames.map { slot($0) })
+        constantSlots = graph.initializers.sorted { $0.key < $1.key }.map { (slot: slot($0.key), tensor: $0.value) }
+        let kept = Set(outputSlots.map(\.slot)).union(constantSlots.map(\.slot)).union(packedOnly)
         var releases = [[Int]](repeating: [], count: graph.nodes.count)
         for (valueSlot, index) in lastUse where !kept.contains(valueSlot) { releases[index].append(valueSlot) }
         // Outputs nobody reads die right after their node.
@@ -105,8 +120,15 @@ public final class Session: @unchecked Sendable {
         slotCount = slots.count
         inputs = runtimeInputs
         outputs = graph.outputs
+        model.graph = graph
+        self.model = model
         profiler = options.profile
             ? Profiler(nodesPerOpType: graph.nodes.reduce(into: [:]) { $0[$1.opType, default: 0] += 1 }) : nil
+        // Building read the weights: kernels that transformed or copied one, and passes that
+        // folded one, left its file pages resident beside the result. Let the OS take them
+        // back; weights kept as views fault the same bytes in again on first use.
+        for tensor in original.graph.initializers.values { tensor.storage.dropResidentPages() }
+        for tensor in graph.initializers.values { tensor.storage.dropResidentPages() }
     }
 
     /// Runs the model. Every declared input must be fed with its declared element type and a
@@ -114,10 +136,25 @@ public final class Session: @unchecked Sendable {
     /// size wherever it appears).
     public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
         try checkFeeds(feeds)
+        let memory: any RunMemory = options.planMemory
+            ? planner.begin(ShapeSignature(shapes: inputSlots.map { feeds[$0.info.name]!.shape }, types: inputSlots.map { feeds[$0.info.name]!.dataType }))
+            : pool
+        do {
+            let outputs = try execute(feeds, context: ExecutionContext(threads: options.threads, pool: memory))
+            // Every value but the outputs is gone with `execute`'s frame: what the run's
+            // memory sees alive now outlives the run.
+            memory.finish(completed: true)
+            return outputs
+        } catch {
+            memory.finish(completed: false)
+            throw error
+        }
+    }
+
+    private func execute(_ feeds: [String: Tensor], context: ExecutionContext) throws -> [String: Tensor] {
         var values = [Tensor?](repeating: nil, count: slotCount)
         for (slot, tensor) in constantSlots { values[slot] = tensor }
         for (info, slot) in inputSlots { values[slot] = feeds[info.name] }
-        let context = ExecutionContext(threads: options.threads, pool: pool)
 
         for step in steps {
             let arguments = step.inputSlots.map { $0 >= 0 ? values[$0] : nil }
@@ -188,7 +225,42 @@ public final class Session: @unchecked Sendable {
     public var profile: [ProfileEntry] { profiler?.entries ?? [] }
     public func resetProfile() { profiler?.reset() }
 
-    /// Buffers the session has allocated so far; flat across runs of one shape.
-    public var bufferAllocations: Int { pool.allocationCount }
-    public var bufferBytes: Int { pool.bytesAllocated }
+    /// Buffers the session has allocated so far (the pool's and the arena's); flat across
+    /// runs of one shape after the first.
+    public var bufferAllocations: Int { pool.allocationCount + planner.statistics.arenaAllocations }
+    public var bufferBytes: Int { pool.bytesAllocated + planner.statistics.arenaBytes }
+    /// Bytes of the planned arena that steady-state runs place their buffers in.
+    public var arenaBytes: Int { planner.arenaSize }
+    /// What the memory planner did so far.
+    var memoryStatistics: MemoryStatistics { planner.statistics }
+}
+
+/// Tracks, while a session builds its kernels in order, which initializers every reader has
+/// packed into its own layout (`Kernel.packedConstantInputs`): once the last reader is
+/// built, such a weight is not needed as it is and can go.
+struct PackedWeightRelease {
+    private var usesLeft: [String: Int] = [:]
+    private var packedSoFar: [String: Bool] = [:]
+    private let outputs: Set<String>
+
+    init(_ graph: Graph) {
+        for node in graph.nodes {
+            for name in node.inputs where graph.initializers[name] != nil { usesLeft[name, default: 0] += 1 }
+        }
+        outputs = Set(graph.outputs.map(\.name))
+    }
+
+    /// The initializers that `node`, just built as `kernel`, was the last reader of, all of
+    /// whose readers packed them.
+    mutating func built(_ node: Node, _ kernel: any Kernel) -> [String] {
+        var done: [String] = []
+        for (position, name) in node.inputs.enumerated() {
+            guard let left = usesLeft[name] else { continue }
+            let packed = (packedSoFar[name] ?? true) && kernel.packedConstantInputs.contains(position)
+            packedSoFar[name] = packed
+            usesLeft[name] = left - 1
+            if left == 1 && packed && !outputs.contains(name) { done.append(name) }
+        }
+        return done
+    }
 }

@@ -10,11 +10,18 @@ public struct SessionOptions: Sendable {
     public var disabledPasses: Set<String> = []
     /// Time every node; read the table from `Session.profile`.
     public var profile = false
+    /// Plan each input shape's buffers into one arena after its first run (see
+    /// `MemoryPlanner`); off, every buffer comes from the pool.
+    public var planMemory = true
 
-    public init(threads: Int? = nil, optimize: Bool = true, disabledPasses: Set<String> = [], profile: Bool = false) {
+    public init(
+        threads: Int? = nil, optimize: Bool = true, disabledPasses: Set<String> = [], profile: Bool = false,
+        planMemory: Bool = true
+    ) {
         if let threads { self.threads = max(1, threads) }
         self.optimize = optimize
         self.disabledPasses = disabledPasses
         self.profile = profile
+        self.planMemory = planMemory
     }
 }

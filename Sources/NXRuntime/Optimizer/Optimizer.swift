@@ -27,6 +27,9 @@ public struct Optimizer: Sendable {
             var changed = false
             for pass in passes {
                 if try pass.run(on: &model, registry: registry) { changed = true }
+                // Passes that rewrite weights read them from the mapped file; their new
+                // copies replace them, so the file pages need not stay resident.
+                for tensor in model.graph.initializers.values { tensor.storage.dropResidentPages() }
             }
             if !changed { break }
         }

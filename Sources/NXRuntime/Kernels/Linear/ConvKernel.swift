@@ -18,6 +18,9 @@ struct ConvKernel: Kernel {
     let depthwiseWeight: PackedFloats?
     /// Constant weights packed for the algorithm their shape implies.
     let preparedWeights: (algorithm: Algorithm, matrices: [PackedGEMM.PackedA])?
+    /// The constant weight's shape: what runs check once the session has dropped the
+    /// weight itself (`packedConstantInputs`).
+    let constantWeightShape: [Int]?
     /// Applied to each output block in cache (set when the optimizer fused one in).
     var activation: UnaryFunction?
     /// Applied to the input as it is read (the optimizer's pre-activation fusion).
@@ -89,6 +92,7 @@ struct ConvKernel: Kernel {
         guard group >= 1 else { throw KernelError("group \(group) must be at least 1") }
         var prepared: (Algorithm, [PackedGEMM.PackedA])?
         var depthwise: PackedFloats?
+        constantWeightShape = context.constantInput(1)?.shape
         if let weight = context.constantInput(1), let algorithm = Algorithm(weight: weight.shape, group: group, attributes) {
             try LinearSupport.requireFloat32(weight, "weight")
             if algorithm == .depthwise {
@@ -106,6 +110,8 @@ struct ConvKernel: Kernel {
         packedBias = try context.constantInput(2).map { try ConvKernel.pack($0, "bias") }
     }
 
+    var packedConstantInputs: Set<Int> { preparedWeights == nil ? [] : [1] }
+
     static func pack(_ tensor: Tensor, _ name: String) throws -> PackedFloats {
         try LinearSupport.requireFloat32(tensor, name)
         return PackedFloats(tensor)
@@ -118,16 +124,17 @@ struct ConvKernel: Kernel {
         var outputShape: [Int] { [batch, outputChannels] + geometry.outputShape }
     }
 
-    func plan(_ x: Tensor, _ w: Tensor, _ b: Tensor?) throws -> Plan {
+    func plan(_ x: Tensor, _ w: Tensor?, _ b: Tensor?) throws -> Plan {
         try LinearSupport.requireFloat32(x, "input X")
-        try LinearSupport.requireFloat32(w, "weight W")
+        if let w { try LinearSupport.requireFloat32(w, "weight W") }
+        guard let weightShape = w?.shape ?? constantWeightShape else { throw KernelError("needs input W") }
         guard x.rank >= 3 else { throw KernelError("input X must be [N, C, spatial...], is \(x.shape)") }
-        guard w.rank == x.rank else {
-            throw KernelError("weight W \(w.shape) must have the input's rank \(x.rank) (input \(x.shape))")
+        guard weightShape.count == x.rank else {
+            throw KernelError("weight W \(weightShape) must have the input's rank \(x.rank) (input \(x.shape))")
         }
-        let channels = x.shape[1], outputChannels = w.shape[0]
-        guard channels == w.shape[1] * group else {
-            throw KernelError("input has \(channels) channels, weight expects \(w.shape[1] * group) (group \(group))")
+        let channels = x.shape[1], outputChannels = weightShape[0]
+        guard channels == weightShape[1] * group else {
+            throw KernelError("input has \(channels) channels, weight expects \(weightShape[1] * group) (group \(group))")
         }
         guard outputChannels % group == 0 else {
             throw KernelError("weight has \(outputChannels) output channels, not a multiple of group \(group)")
@@ -139,35 +146,41 @@ struct ConvKernel: Kernel {
             }
         }
         let rank = x.rank - 2
-        let kernel = try attributes.kernel(weightSpatial: Array(w.shape[2...]), rank: rank)
+        let kernel = try attributes.kernel(weightSpatial: Array(weightShape[2...]), rank: rank)
         let geometry = try ConvGeometry.convolution(attributes, input: Array(x.shape[2...]), kernel: kernel)
         return Plan(batch: x.shape[0], channels: channels, outputChannels: outputChannels, geometry: geometry)
     }
 
     func run(_ inputs: [Tensor?], context: ExecutionContext) throws -> [Tensor] {
-        guard inputs.count >= 2, let x = inputs[0], let w = inputs[1] else {
-            throw KernelError("needs inputs X and W")
-        }
+        guard inputs.count >= 2, let x = inputs[0] else { throw KernelError("needs inputs X and W") }
+        let w = inputs[1]
         let b = inputs.count > 2 ? inputs[2] : nil
         let plan = try plan(x, w, b)
         let (y, yData) = context.allocateFloats(plan.outputShape)
         if y.elementCount == 0 { return [y] }
         let groupChannels = plan.channels / group, groupOutputs = plan.outputChannels / group
         let algorithm = Algorithm(plan.geometry, groupChannels: groupChannels, groupOutputs: groupOutputs)
+        if w == nil && preparedWeights?.algorithm != algorithm {
+            throw KernelError("weight W is missing (the session dropped it as packed for another algorithm)")
+        }
         // Winograd and taps apply the pre-activation while padding; the others read X itself.
         let readsInPlace = algorithm == .depthwise || algorithm == .matrix
         let input = readsInPlace ? inputActivation.map { activated(x, $0, context: context) } ?? x : x
         LinearSupport.withFloats(input) { xData in
             LinearSupport.withFloats(packedBias, b) { bData in
-                if algorithm == .depthwise {
+                if algorithm == .depthwise, let w {
                     LinearSupport.withFloats(depthwiseWeight, w) { wData in
                         runDepthwise(x: xData, w: wData, bias: bData, y: yData, plan: plan, context: context)
                     }
                     return
                 }
-                let matrices = preparedWeights.flatMap { $0.algorithm == algorithm ? $0.matrices : nil } ?? LinearSupport.withFloats(w) {
-                    algorithm.prepare($0, outputs: plan.outputChannels, groupChannels: groupChannels, taps: plan.geometry.kernelSize, group: group)
-                }
+                // A dropped weight was packed for exactly this algorithm (it depends on the
+                // weight's shape and the attributes only).
+                let matrices = preparedWeights.flatMap { $0.algorithm == algorithm ? $0.matrices : nil } ?? w.map { w in
+                    LinearSupport.withFloats(w) {
+                        algorithm.prepare($0, outputs: plan.outputChannels, groupChannels: groupChannels, taps: plan.geometry.kernelSize, group: group)
+                    }
+                } ?? []
                 switch algorithm {
                 case .winograd:
                     WinogradConvolution.run(
@@ -246,7 +259,8 @@ struct ConvKernel: Kernel {
 
     /// 2 x (multiply-adds): every output element sums C/group x kernel products.
     func flops(inputs: [Tensor?], outputs: [Tensor]) -> Int {
-        guard inputs.count >= 2, let w = inputs[1], let y = outputs.first, w.rank >= 1, w.shape[0] > 0 else { return 0 }
-        return 2 * y.elementCount * (w.elementCount / w.shape[0]) + y.elementCount * (activation?.flopsPerElement ?? 0)
+        guard let y = outputs.first, let shape = inputs.dropFirst().first??.shape ?? constantWeightShape, let first = shape.first, first > 0
+        else { return 0 }
+        return 2 * y.elementCount * (shape.reduce(1, *) / first) + y.elementCount * (activation?.flopsPerElement ?? 0)
     }
 }

@@ -13,6 +13,7 @@ struct ConvTransposeKernel: Kernel {
     /// Constant weights as each group's packed Wᵀ [M/group * k, C/group].
     let packedWeights: [PackedGEMM.PackedA]?
     let packedBias: PackedFloats?
+    let constantWeightShape: [Int]?
 
     init(_ context: KernelBuildContext) throws {
         attributes = try SpatialAttributes(context)
@@ -24,6 +25,7 @@ struct ConvTransposeKernel: Kernel {
             throw KernelError("output_padding \(outputPadding) has a negative value")
         }
         let group = self.group
+        constantWeightShape = context.constantInput(1)?.shape
         packedWeights = try context.constantInput(1).map { weight in
             try LinearSupport.requireFloat32(weight, "weight")
             guard weight.rank >= 3, weight.shape[0] % group == 0 else { return [] }
@@ -31,6 +33,8 @@ struct ConvTransposeKernel: Kernel {
         }
         packedBias = try context.constantInput(2).map { try ConvKernel.pack($0, "bias") }
     }
+
+    var packedConstantInputs: Set<Int> { (packedWeights?.count ?? 0) == group ? [1] : [] }
 
     /// Each group's Wᵀ, [M/group * k] x [C/group], packed for `PackedGEMM`.
     static func packWeights(_ w: UnsafePointer<Float>, shape: [Int], group: Int) -> [PackedGEMM.PackedA] {
@@ -87,31 +91,34 @@ struct ConvTransposeKernel: Kernel {
     }
 
     func run(_ inputs: [Tensor?], context: ExecutionContext) throws -> [Tensor] {
-        guard inputs.count >= 2, let x = inputs[0], let w = inputs[1] else {
-            throw KernelError("needs inputs X and W")
+        guard inputs.count >= 2, let x = inputs[0] else { throw KernelError("needs inputs X and W") }
+        let w = inputs[1]
+        // A constant weight the session dropped after packing: its shape was kept.
+        guard let weightShape = w?.shape ?? (packedConstantInputs.isEmpty ? nil : constantWeightShape) else {
+            throw KernelError("needs input W")
         }
         let b = inputs.count > 2 ? inputs[2] : nil
         try LinearSupport.requireFloat32(x, "input X")
-        try LinearSupport.requireFloat32(w, "weight W")
+        if let w { try LinearSupport.requireFloat32(w, "weight W") }
         guard x.rank >= 3 else { throw KernelError("input X must be [N, C, spatial...], is \(x.shape)") }
-        guard w.rank == x.rank else {
-            throw KernelError("weight W \(w.shape) must have the input's rank \(x.rank) (input \(x.shape))")
+        guard weightShape.count == x.rank else {
+            throw KernelError("weight W \(weightShape) must have the input's rank \(x.rank) (input \(x.shape))")
         }
         let batch = x.shape[0], channels = x.shape[1]
-        guard w.shape[0] == channels else {
-            throw KernelError("input has \(channels) channels, weight expects \(w.shape[0]) (weight is [C, M/group, k...])")
+        guard weightShape[0] == channels else {
+            throw KernelError("input has \(channels) channels, weight expects \(weightShape[0]) (weight is [C, M/group, k...])")
         }
         guard channels % group == 0 else {
             throw KernelError("input has \(channels) channels, not a multiple of group \(group)")
         }
-        let groupChannels = channels / group, groupOutputs = w.shape[1], outputChannels = groupOutputs * group
+        let groupChannels = channels / group, groupOutputs = weightShape[1], outputChannels = groupOutputs * group
         if let b {
             try LinearSupport.requireFloat32(b, "bias B")
             guard b.rank == 1, b.shape[0] == outputChannels else {
                 throw KernelError("bias B is \(b.shape), expected [\(outputChannels)] (one per output channel)")
             }
         }
-        let kernel = try attributes.kernel(weightSpatial: Array(w.shape[2...]), rank: x.rank - 2)
+        let kernel = try attributes.kernel(weightSpatial: Array(weightShape[2...]), rank: x.rank - 2)
         let g = try geometry(input: Array(x.shape[2...]), kernel: kernel)
         let outputShape = [batch, outputChannels] + g.dims.map(\.input)
         let (y, yData) = context.allocateFloats(outputShape)
@@ -123,7 +130,7 @@ struct ConvTransposeKernel: Kernel {
         withExtendedLifetime(column.tensor) {
             LinearSupport.withFloats(x) { xData in
                 let weights = packedWeights.flatMap { $0.count == group ? $0 : nil }
-                    ?? LinearSupport.withFloats(w) { Self.packWeights($0, shape: w.shape, group: group) }
+                    ?? w.map { w in LinearSupport.withFloats(w) { Self.packWeights($0, shape: w.shape, group: group) } } ?? []
                 LinearSupport.withFloats(packedBias, b) { bData in
                     for n in 0..<batch {
                         for gi in 0..<group {
@@ -143,7 +150,9 @@ struct ConvTransposeKernel: Kernel {
 
     /// 2 x (multiply-adds): every input element meets M/group x kernel weights.
     func flops(inputs: [Tensor?], outputs: [Tensor]) -> Int {
-        guard inputs.count >= 2, let x = inputs[0], let w = inputs[1], w.rank >= 1, w.shape[0] > 0 else { return 0 }
-        return 2 * x.elementCount * (w.elementCount / w.shape[0])
+        guard let x = inputs.first ?? nil, let shape = inputs.dropFirst().first??.shape ?? constantWeightShape,
+            let first = shape.first, first > 0
+        else { return 0 }
+        return 2 * x.elementCount * (shape.reduce(1, *) / first)
     }
 }

@@ -54,19 +54,37 @@ enum LinearSupport {
     }
 }
 
-/// A constant float32 weight copied at load into memory this kernel owns: aligned, resident
-/// (a mapped file may be paged out) and read many times.
+/// A constant float32 weight as a kernel reads it at every run: the initializer's own
+/// storage when it is aligned for `Float` (a view into the mapped model file, or a buffer
+/// the optimizer made), so a weight lives in memory once; a copy made at load otherwise (a
+/// `raw_data` payload at an odd offset, as PyTorch exports place them), after which the
+/// file's pages of it are dropped from memory. Read-only: constants are never written, by
+/// kernels or by the session (see `TensorStorage`).
 struct PackedFloats: Sendable {
     let shape: [Int]
-    let values: [Float]
+    /// Elements (the shape's product).
+    let count: Int
+    private let storage: TensorStorage
 
+    /// `tensor` must be float32 with as many bytes as its shape needs (`requireFloat32`).
     init(_ tensor: Tensor) {
         shape = tensor.shape
-        values = LinearSupport.copiedFloats(tensor)
+        count = tensor.elementCount
+        let source = tensor.storage
+        if let base = source.bytes.baseAddress, Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 {
+            storage = source
+        } else {
+            // Never empty, so the pointer handed out is never nil; populated because every
+            // page is written right away.
+            let buffer = PageMemory.allocate(max(count, 1) * 4, populated: true)
+            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source.bytes[0..<(count * 4)]))
+            storage = TensorStorage(lending: buffer, count: count * 4) { PageMemory.deallocate($0) }
+            source.dropResidentPages()
+        }
     }
 
     func withPointer<R>(_ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
-        try values.withUnsafeBufferPointer { try body($0.baseAddress!) }
+        try body(storage.bytes.baseAddress!.assumingMemoryBound(to: Float.self))
     }
 }
 

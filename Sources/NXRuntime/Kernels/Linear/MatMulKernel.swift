@@ -56,8 +56,8 @@ struct MatMulKernel: Kernel {
         try LinearSupport.requireFloat32(a, "A")
         try LinearSupport.requireFloat32(b, "B")
         let plan = try Self.plan(a.shape, b.shape)
-        if let columnBias, columnBias.values.count != plan.n {
-            throw KernelError("bias has \(columnBias.values.count) values, the result's last axis is \(plan.n)")
+        if let columnBias, columnBias.count != plan.n {
+            throw KernelError("bias has \(columnBias.count) values, the result's last axis is \(plan.n)")
         }
         let (y, yData) = context.allocateFloats(plan.outputShape)
         if y.elementCount == 0 { return [y] }
