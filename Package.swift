@@ -41,7 +41,7 @@ let package = Package(
             // which unoptimized Swift runs some hundred times slower.
             swiftSettings: [.unsafeFlags(["-target-cpu", "native", "-O"])]
         ),
-        .target(name: "NXModels", dependencies: ["NXIR"], path: "Models", exclude: ["README.md"]),
+        .target(name: "NXModels", dependencies: ["NXIR"], path: "Models", exclude: ["README.md", "Pretrained"]),
         .target(
             name: "NXConverters", dependencies: ["NXIR", "NXFormat", "NXModels"], path: "Converters",
             exclude: ["python"]

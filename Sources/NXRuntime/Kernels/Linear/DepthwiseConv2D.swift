@@ -27,8 +27,7 @@ enum DepthwiseConv2D {
         let outputPlane = rows.output * columns.output
         let work = outputPlane * taps
         context.parallelFor(planes, grain: max(1, 65536 / max(work, 1))) { range in
-            let (scratchTensor, scratch) = context.allocateFloats([paddedHeight * paddedWidth])
-            withExtendedLifetime(scratchTensor) {
+            ScratchPool.shared.withFloats(paddedHeight * paddedWidth) { scratch in
                 for plane in range {
                     let channel = plane % channels
                     pad(x + plane * inputPlane, rows, columns, into: scratch, height: paddedHeight, width: paddedWidth)

@@ -87,9 +87,7 @@ enum PackedGEMM {
         _ a: PackedA, _ packedA: UnsafePointer<Float>, b: UnsafePointer<Float>, ldb: Int, columns: Range<Int>,
         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: GEMMEpilogue, context: ExecutionContext
     ) {
-        let slab = context.allocateFloats([kc * nc])
-        withExtendedLifetime(slab.tensor) {
-            let packedB = slab.data
+        ScratchPool.shared.withFloats(kc * nc) { packedB in
             for n0 in stride(from: columns.lowerBound, to: columns.upperBound, by: nc) {
                 let width = min(nc, columns.upperBound - n0)
                 let panels = (width + nr - 1) / nr

@@ -56,7 +56,10 @@ enum TapConvolution {
         let padded = context.allocateFloats([groupChannels * plane + columns.dilatedKernel])
         let taps = rows.kernel * columns.kernel
         let outputSize = rows.output * columns.output
-        let blockRows = max(1, min(rows.output, SGEMM.blockElements / max(1, groupOutputs * paddedWidth)))
+        // Blocks of output rows whose result fits half an L2, a multiple of the threads.
+        let rowsBySize = max(1, SGEMM.blockElements / max(1, groupOutputs * paddedWidth))
+        let wanted = ((rows.output + rowsBySize - 1) / rowsBySize + context.threads - 1) / context.threads * context.threads
+        let blockRows = max(1, (rows.output + wanted - 1) / wanted)
         let blockCount = (rows.output + blockRows - 1) / blockRows
         withExtendedLifetime(padded.tensor) {
             for n in 0..<batch {
@@ -69,8 +72,7 @@ enum TapConvolution {
                     let groupBias = bias.map { $0 + gi * groupOutputs }
                     context.parallelFor(blockCount) { blocks in
                         let serial = context.singleThreaded()
-                        let wide = context.allocateFloats([groupOutputs * blockRows * paddedWidth])
-                        withExtendedLifetime(wide.tensor) {
+                        ScratchPool.shared.withFloats(groupOutputs * blockRows * paddedWidth) { wide in
                             for block in blocks {
                                 let firstRow = block * blockRows
                                 let rowCount = min(blockRows, rows.output - firstRow)
@@ -80,10 +82,10 @@ enum TapConvolution {
                                     let shift = (firstRow + ky * rows.dilation) * paddedWidth + kx * columns.dilation
                                     PackedGEMM.multiply(
                                         weights[gi * taps + tap], b: UnsafePointer(padded.data + shift), ldb: plane, n: width,
-                                        c: wide.data, ldc: width, accumulate: tap > 0, context: serial)
+                                        c: wide, ldc: width, accumulate: tap > 0, context: serial)
                                 }
                                 copyOut(
-                                    wide.data, paddedWidth: paddedWidth, rowCount: rowCount, outputs: groupOutputs,
+                                    wide, paddedWidth: paddedWidth, rowCount: rowCount, outputs: groupOutputs,
                                     into: output + firstRow * columns.output, outputSize: outputSize,
                                     outputWidth: columns.output, bias: groupBias, activation: activation)
                             }

@@ -59,7 +59,7 @@ enum WinogradConvolution {
         geometry g: ConvGeometry, activation: UnaryFunction?, inputActivation: InputActivation? = nil,
         context: ExecutionContext
     ) {
-        let shape = Shape(g, groupChannels: channels / group, groupOutputs: outputChannels / group)
+        let shape = Shape(g, groupChannels: channels / group, groupOutputs: outputChannels / group, threads: context.threads)
         let padded = context.allocateFloats([shape.groupChannels * shape.plane + 2 * lanes])
         withExtendedLifetime(padded.tensor) {
             for n in 0..<batch {
@@ -70,10 +70,9 @@ enum WinogradConvolution {
                     let groupBias = bias.map { $0 + gi * shape.groupOutputs }
                     context.parallelFor(shape.blockCount) { blocks in
                         let serial = context.singleThreaded()
-                        let scratch = context.allocateFloats([16 * (shape.groupChannels + shape.groupOutputs) * shape.blockStride + lanes])
-                        withExtendedLifetime(scratch.tensor) {
-                            let v = scratch.data
-                            let m = scratch.data + 16 * shape.groupChannels * shape.blockStride
+                        ScratchPool.shared.withFloats(16 * (shape.groupChannels + shape.groupOutputs) * shape.blockStride + lanes) { scratch in
+                            let v = scratch
+                            let m = scratch + 16 * shape.groupChannels * shape.blockStride
                             for block in blocks {
                                 let firstTileRow = block * shape.blockTileRows
                                 let tileRows = min(shape.blockTileRows, shape.tilesY - firstTileRow)
@@ -110,7 +109,7 @@ enum WinogradConvolution {
         /// lanes the input transform writes past a block's last tile.
         let blockStride: Int
 
-        init(_ g: ConvGeometry, groupChannels: Int, groupOutputs: Int) {
+        init(_ g: ConvGeometry, groupChannels: Int, groupOutputs: Int, threads: Int) {
             self.groupChannels = groupChannels
             self.groupOutputs = groupOutputs
             outputHeight = g.d1.output
@@ -126,8 +125,11 @@ enum WinogradConvolution {
             padLeft = g.d2.padBegin
             inputHeight = g.d1.input
             inputWidth = g.d2.input
-            // About 256 tiles a block: V and M then take 16 x (C + M) x 1 KiB.
-            blockTileRows = max(1, min(tilesY, 256 / max(1, tilesX)))
+            // About 256 tiles a block (V and M then take 16 x (C + M) x 1 KiB), and a
+            // multiple of the thread count of blocks, so small images keep every thread busy.
+            let bySize = (tilesY + max(1, 256 / max(1, tilesX)) - 1) / max(1, 256 / max(1, tilesX))
+            let wanted = (bySize + threads - 1) / threads * threads
+            blockTileRows = max(1, (tilesY + wanted - 1) / wanted)
             blockCount = (tilesY + blockTileRows - 1) / blockTileRows
             blockStride = blockTileRows * tilesX + lanes
         }
