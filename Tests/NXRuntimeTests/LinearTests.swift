@@ -300,6 +300,28 @@ func linearErrorText(_ body: () throws -> Any) -> String {
         }
     }
 
+    /// PackedGEMM's two thread splits (by columns when the image is larger, by weight rows
+    /// when the weights are: a 7x7 map with 200 output channels), bias and GELU epilogue,
+    /// on 1 to 3 threads.
+    @Test(arguments: [(200, 7, 128), (40, 60, 64)])
+    func pointwiseSplitsMatchReference(_ outputs: Int, _ side: Int, _ channels: Int) throws {
+        var random = LinearTestRandom(UInt64(outputs + side))
+        let xShape = [1, channels, side, side], wShape = [outputs, channels, 1, 1]
+        let x = random.floats(xShape.reduce(1, *)), w = random.floats(wShape.reduce(1, *)), bias = random.floats(outputs)
+        let expected = referenceConv(
+            x: x, xShape: xShape, w: w, wShape: wShape, bias: bias, group: 1, strides: [1, 1], dilations: [1, 1],
+            padsBegin: [0, 0], padsEnd: [0, 0])
+        let relu = expected.values.map { max(0, $0) }
+        for threads in 1...3 {
+            let y = try runNode(
+                "FusedConv", inputs: [("x", Tensor(shape: xShape, scalars: x))],
+                constants: ["w": Tensor(shape: wShape, scalars: w), "w_bias": Tensor(shape: [outputs], scalars: bias)],
+                attributes: ["activation": .string("Relu")], threads: threads, domain: "ai.nx")["y"]!
+            #expect(y.shape == expected.shape)
+            #expect(relativeDifference(try y.floatValues(), relu) < 1e-5, "\(outputs) outputs, \(side)x\(side), \(threads) threads")
+        }
+    }
+
     @Test func mismatchedShapesGiveClearErrors() {
         let x = Tensor(shape: [1, 3, 5, 5], scalars: [Float](repeating: 0, count: 75))
         let w = Tensor(shape: [2, 4, 3, 3], scalars: [Float](repeating: 0, count: 72))

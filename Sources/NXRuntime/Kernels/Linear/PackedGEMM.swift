@@ -67,25 +67,32 @@ enum PackedGEMM {
         }
         let panelsN = (n + nr - 1) / nr
         let work = a.m * n * a.k
-        let chunks = work < SGEMM.parallelThreshold ? 1 : min(context.threads, panelsN)
+        // Threads split the larger side: columns when activations outnumber weights (each
+        // thread packs only its columns), rows of panels when the weights do (each thread
+        // streams only its part of A: ConvNeXt's late stages, 49 or 196 columns).
+        let splitRows = a.m > n
+        let units = splitRows ? a.panels : panelsN
+        let chunks = work < SGEMM.parallelThreshold ? 1 : min(context.threads, units)
         a.values.withUnsafeBufferPointer { packedA in
             let runner = chunks == 1 ? ExecutionContext.serial : context
             runner.parallelFor(chunks) { range in
                 for chunk in range {
-                    let first = panelsN * chunk / chunks * nr, last = min(n, panelsN * (chunk + 1) / chunks * nr)
-                    if first < last {
-                        multiplyColumns(a, packedA.baseAddress!, b: b, ldb: ldb, columns: first..<last, c: c, ldc: ldc,
-                                        accumulate: accumulate, epilogue: epilogue, context: context)
-                    }
+                    let first = units * chunk / chunks, last = units * (chunk + 1) / chunks
+                    guard first < last else { continue }
+                    let (panels, columns) = splitRows ? (first..<last, 0..<n) : (0..<a.panels, first * nr..<min(n, last * nr))
+                    multiplyBlock(
+                        a, packedA.baseAddress!, panels: panels, b: b, ldb: ldb, columns: columns, c: c, ldc: ldc,
+                        accumulate: accumulate, epilogue: epilogue)
                 }
             }
         }
     }
 
-    /// One thread's share: columns `columns` of C, in nc-wide slabs.
-    private static func multiplyColumns(
-        _ a: PackedA, _ packedA: UnsafePointer<Float>, b: UnsafePointer<Float>, ldb: Int, columns: Range<Int>,
-        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: GEMMEpilogue, context: ExecutionContext
+    /// One thread's share: A's row panels `panels` times columns `columns` of C, in
+    /// nc-wide slabs.
+    private static func multiplyBlock(
+        _ a: PackedA, _ packedA: UnsafePointer<Float>, panels rowPanels: Range<Int>, b: UnsafePointer<Float>, ldb: Int,
+        columns: Range<Int>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: GEMMEpilogue
     ) {
         ScratchPool.shared.withFloats(kc * nc) { packedB in
             for n0 in stride(from: columns.lowerBound, to: columns.upperBound, by: nc) {
@@ -96,7 +103,7 @@ enum PackedGEMM {
                     packB(b + k0 * ldb + n0, ldb: ldb, depth: depth, width: width, into: packedB)
                     let load = accumulate || k0 > 0
                     let finishing = k0 + kc >= a.k
-                    for panel in 0..<a.panels {
+                    for panel in rowPanels {
                         let aPanel = a.panel(packedA, k0: k0, panel: panel)
                         let row0 = panel * mr, rows = min(mr, a.m - row0)
                         for column in 0..<panels {
