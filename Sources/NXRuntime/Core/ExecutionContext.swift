@@ -9,9 +9,6 @@ public final class ExecutionContext: @unchecked Sendable {
     public let threads: Int
     let buffers: any BufferSource
 
-    /// Runs everything on the calling thread: for a GEMM already inside a parallel loop.
-    static let serial = ExecutionContext(threads: 1, pool: BufferPool())
-
     /// This context on one thread (same buffers): for work inside a parallel loop.
     func singleThreaded() -> ExecutionContext {
         threads == 1 ? self : ExecutionContext(threads: 1, pool: buffers)

@@ -74,16 +74,18 @@ enum PackedGEMM {
         let units = splitRows ? a.panels : panelsN
         let chunks = work < SGEMM.parallelThreshold ? 1 : min(context.threads, units)
         a.values.withUnsafeBufferPointer { packedA in
-            let runner = chunks == 1 ? ExecutionContext.serial : context
-            runner.parallelFor(chunks) { range in
-                for chunk in range {
-                    let first = units * chunk / chunks, last = units * (chunk + 1) / chunks
-                    guard first < last else { continue }
-                    let (panels, columns) = splitRows ? (first..<last, 0..<n) : (0..<a.panels, first * nr..<min(n, last * nr))
-                    multiplyBlock(
-                        a, packedA.baseAddress!, panels: panels, b: b, ldb: ldb, columns: columns, c: c, ldc: ldc,
-                        accumulate: accumulate, epilogue: epilogue)
-                }
+            let run = { (chunk: Int) in
+                let first = units * chunk / chunks, last = units * (chunk + 1) / chunks
+                guard first < last else { return }
+                let (panels, columns) = splitRows ? (first..<last, 0..<n) : (0..<a.panels, first * nr..<min(n, last * nr))
+                multiplyBlock(
+                    a, packedA.baseAddress!, panels: panels, b: b, ldb: ldb, columns: columns, c: c, ldc: ldc,
+                    accumulate: accumulate, epilogue: epilogue)
+            }
+            if chunks == 1 {
+                run(0)
+            } else {
+                context.parallelFor(chunks) { range in range.forEach(run) }
             }
         }
     }

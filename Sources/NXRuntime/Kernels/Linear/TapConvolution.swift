@@ -65,9 +65,10 @@ enum TapConvolution {
             for n in 0..<batch {
                 for gi in 0..<group {
                     let source = x + (n * channels + gi * groupChannels) * g.inputSize
-                    pad(
-                        source, channels: groupChannels, geometry: g, paddedWidth: paddedWidth, plane: plane, into: padded.data,
-                        inputActivation: inputActivation, firstChannel: gi * groupChannels, context: context)
+ZeroPaddedCopy.copy(
+                        source, channels: groupChannels, height: rows.input, width: columns.input, top: rows.padBegin,
+                        left: columns.padBegin, paddedHeight: paddedHeight, paddedWidth: paddedWidth, slack: columns.dilatedKernel,
+                        into: padded.data, inputActivation: inputActivation, firstChannel: gi * groupChannels, context: context)
                     let output = y + (n * outputChannels + gi * groupOutputs) * outputSize
                     let groupBias = bias.map { $0 + gi * groupOutputs }
                     context.parallelFor(blockCount) { blocks in
@@ -94,35 +95,6 @@ enum TapConvolution {
                 }
             }
         }
-    }
-
-    /// Copies `channels` planes into the zero-padded layout (and zeroes the read-past slack),
-    /// activating them on the way when the conv carries a fused pre-activation.
-    static func pad(
-        _ x: UnsafePointer<Float>, channels: Int, geometry g: ConvGeometry, paddedWidth: Int, plane: Int,
-        into padded: UnsafeMutablePointer<Float>, inputActivation: InputActivation?, firstChannel: Int, context: ExecutionContext
-    ) {
-        let rows = g.d1, columns = g.d2
-        let inputPlane = rows.input * columns.input
-        context.parallelFor(channels, grain: max(1, 16384 / max(plane, 1))) { range in
-            for c in range {
-                let destination = padded + c * plane
-                let source = x + c * inputPlane
-                LinearSupport.fill(destination, rows.padBegin * paddedWidth, 0)
-                for row in 0..<rows.input {
-                    let line = destination + (rows.padBegin + row) * paddedWidth
-                    LinearSupport.fill(line, columns.padBegin, 0)
-                    if let inputActivation {
-                        inputActivation.apply(source + row * columns.input, line + columns.padBegin, count: columns.input, channel: firstChannel + c)
-                    } else {
-                        (line + columns.padBegin).update(from: source + row * columns.input, count: columns.input)
-                    }
-                    LinearSupport.fill(line + columns.padBegin + columns.input, columns.padEnd, 0)
-                }
-                LinearSupport.fill(destination + (rows.padBegin + rows.input) * paddedWidth, rows.padEnd * paddedWidth, 0)
-            }
-        }
-        LinearSupport.fill(padded + channels * plane, columns.dilatedKernel, 0)
     }
 
     /// Moves a block's real output columns from the wide result into Y, adding the bias and

@@ -65,7 +65,10 @@ enum WinogradConvolution {
             for n in 0..<batch {
                 for gi in 0..<group {
                     let source = x + (n * channels + gi * shape.groupChannels) * g.inputSize
-                    pad(source, shape, into: padded.data, inputActivation: inputActivation, firstChannel: gi * shape.groupChannels, context: context)
+                    ZeroPaddedCopy.copy(
+                        source, channels: shape.groupChannels, height: shape.inputHeight, width: shape.inputWidth, top: shape.padTop,
+                        left: shape.padLeft, paddedHeight: shape.paddedHeight, paddedWidth: shape.paddedWidth, slack: 2 * lanes,
+                        into: padded.data, inputActivation: inputActivation, firstChannel: gi * shape.groupChannels, context: context)
                     let output = y + (n * outputChannels + gi * shape.groupOutputs) * shape.outputSize
                     let groupBias = bias.map { $0 + gi * shape.groupOutputs }
                     context.parallelFor(shape.blockCount) { blocks in
@@ -133,35 +136,6 @@ enum WinogradConvolution {
             blockCount = (tilesY + blockTileRows - 1) / blockTileRows
             blockStride = blockTileRows * tilesX + lanes
         }
-    }
-
-    /// Copies the group's channels into the zero-padded layout of `Shape`, activating them
-    /// on the way when the conv carries a fused pre-activation.
-    static func pad(
-        _ x: UnsafePointer<Float>, _ s: Shape, into padded: UnsafeMutablePointer<Float>, inputActivation: InputActivation?,
-        firstChannel: Int, context: ExecutionContext
-    ) {
-        let inputPlane = s.inputHeight * s.inputWidth
-        // Input rows and columns past the padded extent are never read (they lie beyond
-        // the last output's window, e.g. a conv whose end padding is negative in effect).
-        let rows = min(s.inputHeight, s.paddedHeight - s.padTop)
-        let columns = min(s.inputWidth, s.paddedWidth - s.padLeft)
-        context.parallelFor(s.groupChannels, grain: max(1, 16384 / s.plane)) { range in
-            for c in range {
-                let destination = padded + c * s.plane
-                LinearSupport.fill(destination, s.plane, 0)
-                let source = x + c * inputPlane
-                for row in 0..<max(0, rows) {
-                    let line = destination + (s.padTop + row) * s.paddedWidth + s.padLeft
-                    if let inputActivation {
-                        inputActivation.apply(source + row * s.inputWidth, line, count: max(0, columns), channel: firstChannel + c)
-                    } else {
-                        line.update(from: source + row * s.inputWidth, count: max(0, columns))
-                    }
-                }
-            }
-        }
-        LinearSupport.fill(padded + s.groupChannels * s.plane, 2 * lanes, 0)
     }
 
     @inline(__always)
