@@ -28,13 +28,15 @@ let package = Package(
             pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]
         ),
+        // Software prefetch for the GEMM kernels, which Swift has no spelling for.
+        .target(name: "CPUHints"),
         .target(name: "NXIR"),
         .target(
             name: "NXFormat",
             dependencies: ["NXIR", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .target(
-            name: "NXRuntime", dependencies: ["NXIR", "CBLAS"],
+            name: "NXRuntime", dependencies: ["NXIR", "CBLAS", "CPUHints"],
             // Kernels are built for the machine that builds them (like -march=native), so
             // SIMD16<Float> becomes one AVX-512 register where the CPU has it; and optimized
             // in debug builds too, since the tests run whole networks through our GEMM,

@@ -15,6 +15,7 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("shape"), help: "NAME=1x3x224x224 for inputs with symbolic dimensions (others get 1).") var shapes: [String] = []
     @Flag(help: "Skip the optimizer passes.") var noOptimize = false
     @Option(name: .customLong("disable-pass"), help: "Skip one optimizer pass (repeatable).") var disabledPasses: [String] = []
+    @Option(help: "Also list the N slowest nodes, with output shape and GFLOP/s.") var nodes = 0
     @Flag(help: "Print JSON instead of tables.") var json = false
 
     func run() throws {
@@ -71,6 +72,13 @@ struct Bench: ParsableCommand {
                         "gflops": entry.flops > 0 ? Double(entry.flops) / Double(entry.nanoseconds) : 0,
                     ]
                 },
+                "nodes": session.nodeProfile.prefix(nodes).map { entry -> [String: Any] in
+                    [
+                        "node": entry.node, "op_type": entry.opType, "output_shape": entry.outputShape,
+                        "ms_per_run": Double(entry.nanoseconds) / 1e6 / Double(samples.count),
+                        "gflops": entry.flops > 0 ? Double(entry.flops) / Double(entry.nanoseconds) : 0,
+                    ]
+                },
             ])
             return
         }
@@ -83,6 +91,15 @@ struct Bench: ParsableCommand {
             let gflops = entry.flops > 0 ? String(format: "%8.1f", Double(entry.flops) / Double(entry.nanoseconds)) : "       -"
             print(String(format: "  %@ %6d %9.2f %6.1f%% %@", entry.opType.padding(toLength: 26, withPad: " ", startingAt: 0),
                          entry.nodes, msPerRun, 100 * Double(entry.nanoseconds) / Double(totalNanoseconds), gflops))
+        }
+        guard nodes > 0 else { return }
+        print("  slowest nodes              op type                ms/run   GFLOP/s  output")
+        for entry in session.nodeProfile.prefix(nodes) {
+            let msPerRun = Double(entry.nanoseconds) / 1e6 / Double(samples.count)
+            let gflops = entry.flops > 0 ? String(format: "%8.1f", Double(entry.flops) / Double(entry.nanoseconds)) : "       -"
+            print(String(format: "  %@ %@ %7.3f %@  %@", String(entry.node.suffix(26)).padding(toLength: 26, withPad: " ", startingAt: 0),
+                         entry.opType.padding(toLength: 20, withPad: " ", startingAt: 0), msPerRun, gflops,
+                         entry.outputShape.map(String.init).joined(separator: "x")))
         }
     }
 }

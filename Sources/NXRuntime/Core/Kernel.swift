@@ -42,17 +42,24 @@ public struct KernelRegistration: Sendable {
 }
 
 /// What a kernel sees when it is built: its node, the opset the model imports for the
-/// node's domain, and the graph's constants (so weights can be packed once at load).
+/// node's domain, the graph's constants (so weights can be packed once at load) and the
+/// input shapes known before any run (so they are packed for the sizes that will come).
 public struct KernelBuildContext: Sendable {
     public let node: Node
     public let opset: Int
     public let constants: [String: Tensor]
+    /// Static shapes of the node's inputs, by position (nil: unknown until run time).
+    public let inputShapes: [[Int]?]
 
-    public init(node: Node, opset: Int, constants: [String: Tensor] = [:]) {
+    public init(node: Node, opset: Int, constants: [String: Tensor] = [:], inputShapes: [[Int]?] = []) {
         self.node = node
         self.opset = opset
         self.constants = constants
+        self.inputShapes = inputShapes
     }
+
+    /// The shape input `index` will have at run time, when known at load.
+    public func staticShape(_ index: Int) -> [Int]? { index < inputShapes.count ? inputShapes[index] : nil }
 
     /// The constant value of input `index`, when it is an initializer.
     public func constantInput(_ index: Int) -> Tensor? {

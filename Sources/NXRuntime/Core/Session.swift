@@ -86,8 +86,11 @@ public final class Session: @unchecked Sendable {
         var built: [(kernel: any Kernel, inputs: [Int], outputs: [Int])] = []
         var packedOnlyNames = Set<String>()
         var pending = PackedWeightRelease(graph)
+        let staticShapes = StaticShapes.infer(graph)
         for (index, node) in graph.nodes.enumerated() {
-            let context = KernelBuildContext(node: node, opset: model.opsetVersion(for: node.domain)!, constants: graph.initializers)
+            let context = KernelBuildContext(
+                node: node, opset: model.opsetVersion(for: node.domain)!, constants: graph.initializers,
+                inputShapes: node.inputs.map { staticShapes[$0] })
             let kernel: any Kernel
             do { kernel = try registrations[index].make(context) } catch {
                 throw RuntimeError.node(name: node.label, opType: node.opType, message: "\(error)")
@@ -156,7 +159,7 @@ public final class Session: @unchecked Sendable {
         for (slot, tensor) in constantSlots { values[slot] = tensor }
         for (info, slot) in inputSlots { values[slot] = feeds[info.name] }
 
-        for step in steps {
+        for (stepIndex, step) in steps.enumerated() {
             let arguments = step.inputSlots.map { $0 >= 0 ? values[$0] : nil }
             let start = profiler == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             let results: [Tensor]
@@ -169,7 +172,9 @@ public final class Session: @unchecked Sendable {
             }
             if let profiler {
                 let elapsed = DispatchTime.now().uptimeNanoseconds - start
-                profiler.record(opType: step.opType, nanoseconds: elapsed, flops: step.kernel.flops(inputs: arguments, outputs: results))
+                profiler.record(
+                    step: stepIndex, node: step.label, opType: step.opType, outputShape: results.first?.shape ?? [],
+                    nanoseconds: elapsed, flops: step.kernel.flops(inputs: arguments, outputs: results))
             }
             for (index, slot) in step.outputSlots.enumerated() where slot >= 0 {
                 guard index < results.count else {
@@ -223,6 +228,8 @@ public final class Session: @unchecked Sendable {
 
     /// Time per op type over the runs so far (empty unless `options.profile`).
     public var profile: [ProfileEntry] { profiler?.entries ?? [] }
+    /// Time per node over the runs so far, slowest first (empty unless `options.profile`).
+    public var nodeProfile: [NodeProfileEntry] { profiler?.nodeEntries ?? [] }
     public func resetProfile() { profiler?.reset() }
 
     /// Buffers the session has allocated so far (the pool's and the arena's); flat across

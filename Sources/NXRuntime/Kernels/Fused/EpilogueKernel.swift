@@ -37,7 +37,7 @@ enum EpilogueFusion {
         innerNode.attributes = innerNode.attributes.filter { $0.key != "input_activation" }
         if innerOp == "MatMul" { innerNode.inputs = Array(innerNode.inputs.prefix(2)) }
         if innerOp == "Conv" { innerNode.inputs = Array(innerNode.inputs.prefix(3)) }
-        var kernel = try make(KernelBuildContext(node: innerNode, opset: 17, constants: context.constants))
+        var kernel = try make(KernelBuildContext(node: innerNode, opset: 17, constants: context.constants, inputShapes: context.inputShapes))
         kernel.activation = try activation(context)
         return kernel
     }

@@ -8,7 +8,8 @@ import NXIR
 /// group run Winograd F(2x2, 3x3); other stride-1 1-D and 2-D ones run one GEMM per kernel
 /// tap; everything else is one GEMM per image and group, on the image itself (1x1, stride 1,
 /// unpadded) or on its im2col matrix. Every GEMM is `PackedGEMM` with the weights packed at
-/// load, in the layout of the algorithm that will run.
+/// load, in the layout of the algorithm that will run, except that the one-GEMM algorithm
+/// runs `ChannelPanelGEMM` when the output is known at load to have few pixels.
 struct ConvKernel: Kernel {
     let attributes: SpatialAttributes
     let group: Int
@@ -17,7 +18,7 @@ struct ConvKernel: Kernel {
     /// Constant weight of a depthwise conv, copied at load.
     let depthwiseWeight: PackedFloats?
     /// Constant weights packed for the algorithm their shape implies.
-    let preparedWeights: (algorithm: Algorithm, matrices: [PackedGEMM.PackedA])?
+    let preparedWeights: (algorithm: Algorithm, matrices: PreparedMatrices)?
     /// The constant weight's shape: what runs check once the session has dropped the
     /// weight itself (`packedConstantInputs`).
     let constantWeightShape: [Int]?
@@ -25,6 +26,14 @@ struct ConvKernel: Kernel {
     var activation: UnaryFunction?
     /// Applied to the input as it is read (the optimizer's pre-activation fusion).
     var inputActivation: InputActivation?
+
+    /// GEMM left operands packed at load: one per group (`matrix`), tap or transformed point.
+    enum PreparedMatrices: Sendable {
+        /// For PackedGEMM: vectors along the pixels.
+        case rows([PackedGEMM.PackedA])
+        /// For ChannelPanelGEMM (`matrix` only): vectors along the output channels.
+        case channels([ChannelPanelGEMM.PackedA])
+    }
 
     enum Algorithm: Equatable {
         case depthwise, winograd, taps, matrix
@@ -90,7 +99,7 @@ struct ConvKernel: Kernel {
         let group = try context.int("group", default: 1)
         self.group = group
         guard group >= 1 else { throw KernelError("group \(group) must be at least 1") }
-        var prepared: (Algorithm, [PackedGEMM.PackedA])?
+        var prepared: (Algorithm, PreparedMatrices)?
         var depthwise: PackedFloats?
         constantWeightShape = context.constantInput(1)?.shape
         if let weight = context.constantInput(1), let algorithm = Algorithm(weight: weight.shape, group: group, attributes) {
@@ -100,8 +109,19 @@ struct ConvKernel: Kernel {
             } else {
                 let (outputs, groupChannels) = (weight.shape[0], weight.shape[1])
                 let taps = weight.elementCount / max(1, outputs * groupChannels)
-                prepared = (algorithm, LinearSupport.withFloats(weight) {
-                    algorithm.prepare($0, outputs: outputs, groupChannels: groupChannels, taps: taps, group: group)
+                let pixels = context.staticShape(0).flatMap { x -> Int? in
+                    guard x.count == weight.shape.count, x.count >= 3 else { return nil }
+                    let kernel = try? attributes.kernel(weightSpatial: Array(weight.shape[2...]), rank: x.count - 2)
+                    return kernel.flatMap { try? ConvGeometry.convolution(attributes, input: Array(x[2...]), kernel: $0).outputSize }
+                }
+                prepared = (algorithm, LinearSupport.withFloats(weight) { w in
+                    if algorithm == .matrix, let pixels, ChannelPanelGEMM.suits(pixels: pixels) {
+                        let groupOutputs = outputs / group, depth = groupChannels * taps
+                        return .channels((0..<group).map { gi in
+                            ChannelPanelGEMM.PackedA(w + gi * groupOutputs * depth, lda: depth, m: groupOutputs, k: depth)
+                        })
+                    }
+                    return .rows(algorithm.prepare(w, outputs: outputs, groupChannels: groupChannels, taps: taps, group: group))
                 })
             }
         }
@@ -176,11 +196,16 @@ struct ConvKernel: Kernel {
                 }
                 // A dropped weight was packed for exactly this algorithm (it depends on the
                 // weight's shape and the attributes only).
-                let matrices = preparedWeights.flatMap { $0.algorithm == algorithm ? $0.matrices : nil } ?? w.map { w in
-                    LinearSupport.withFloats(w) {
+                let prepared = preparedWeights.flatMap { $0.algorithm == algorithm ? $0.matrices : nil } ?? w.map { w in
+                    PreparedMatrices.rows(LinearSupport.withFloats(w) {
                         algorithm.prepare($0, outputs: plan.outputChannels, groupChannels: groupChannels, taps: plan.geometry.kernelSize, group: group)
-                    }
-                } ?? []
+                    })
+                } ?? .rows([])
+                if algorithm == .matrix {
+                    runMatrix(x: xData, weights: prepared, bias: bData, y: yData, plan: plan, context: context)
+                    return
+                }
+                guard case .rows(let matrices) = prepared else { return }
                 switch algorithm {
                 case .winograd:
                     WinogradConvolution.run(
@@ -193,7 +218,7 @@ struct ConvKernel: Kernel {
                         outputChannels: plan.outputChannels, group: group, geometry: plan.geometry, activation: activation,
                         inputActivation: inputActivation, context: context)
                 case .matrix, .depthwise:
-                    runMatrix(x: xData, weights: matrices, bias: bData, y: yData, plan: plan, context: context)
+                    break
                 }
             }
         }
@@ -227,7 +252,7 @@ struct ConvKernel: Kernel {
     /// One GEMM per image and group: on the image itself for a 1x1 stride-1 unpadded conv,
     /// else on its im2col matrix.
     private func runMatrix(
-        x: UnsafePointer<Float>, weights: [PackedGEMM.PackedA], bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+        x: UnsafePointer<Float>, weights: PreparedMatrices, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
         plan: Plan, context: ExecutionContext
     ) {
         let g = plan.geometry
@@ -248,10 +273,17 @@ struct ConvKernel: Kernel {
                     } else {
                         matrix = xg
                     }
-                    PackedGEMM.multiply(
-                        weights[gi], b: matrix, ldb: outputSize, n: outputSize, c: yg, ldc: outputSize,
-                        epilogue: GEMMEpilogue(bias: bias.map { .perRow($0 + gi * groupOutputs) } ?? .none, activation: activation),
-                        context: context)
+                    let epilogue = GEMMEpilogue(bias: bias.map { .perRow($0 + gi * groupOutputs) } ?? .none, activation: activation)
+                    switch weights {
+                    case .rows(let matrices):
+                        PackedGEMM.multiply(
+                            matrices[gi], b: matrix, ldb: outputSize, n: outputSize, c: yg, ldc: outputSize, epilogue: epilogue,
+                            context: context)
+                    case .channels(let matrices):
+                        ChannelPanelGEMM.multiply(
+                            matrices[gi], b: matrix, ldb: outputSize, n: outputSize, c: yg, ldc: outputSize, epilogue: epilogue,
+                            context: context)
+                    }
                 }
             }
         }

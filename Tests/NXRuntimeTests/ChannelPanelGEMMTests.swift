@@ -1,0 +1,82 @@
+import NXIR
+import Testing
+
+@testable import NXRuntime
+
+/// ChannelPanelGEMM (vectors along output channels, for images of few pixels) against the
+/// definition, and the convolution's choice between it and PackedGEMM.
+@Suite struct ChannelPanelGEMMTests {
+    /// Partial channel panels (M not a multiple of 32), partial pixel tiles (N not a multiple
+    /// of 7, or of the 16-wide transpose blocks), several K blocks, accumulation, a per-row
+    /// bias and an activation, on 1 to 3 threads.
+    @Test(arguments: [(1, 1, 1), (33, 50, 300), (64, 7, 256), (100, 13, 513), (320, 49, 96)])
+    func matchesDefinition(_ m: Int, _ n: Int, _ k: Int) throws {
+        var random = LinearTestRandom(UInt64(m * 1000 + n * 10 + k))
+        let a = random.floats(m * k), b = random.floats(k * n), bias = random.floats(m), initial = random.floats(m * n)
+        var product = [Float](repeating: 0, count: m * n)
+        for row in 0..<m {
+            for column in 0..<n {
+                var sum: Float = 0
+                for index in 0..<k { sum += a[row * k + index] * b[index * n + column] }
+                product[row * n + column] = sum
+            }
+        }
+        let packed = a.withUnsafeBufferPointer { ChannelPanelGEMM.PackedA($0.baseAddress!, lda: k, m: m, k: k) }
+        for threads in 1...3 {
+            for accumulate in [false, true] {
+                var c = accumulate ? initial : [Float](repeating: .nan, count: m * n)
+                bias.withUnsafeBufferPointer { biasValues in
+                    b.withUnsafeBufferPointer { bValues in
+                        c.withUnsafeMutableBufferPointer { cValues in
+                            ChannelPanelGEMM.multiply(
+                                packed, b: bValues.baseAddress!, ldb: n, n: n, c: cValues.baseAddress!, ldc: n,
+                                accumulate: accumulate,
+                                epilogue: GEMMEpilogue(bias: .perRow(biasValues.baseAddress!), activation: .relu),
+                                context: ExecutionContext(threads: threads, pool: BufferPool()))
+                        }
+                    }
+                }
+                let expected = (0..<(m * n)).map { index in
+                    max(0, (accumulate ? initial[index] : 0) + product[index] + bias[index / n])
+                }
+                #expect(
+                    relativeDifference(c, expected) < 1e-5,
+                    "\(m)x\(n)x\(k), \(threads) threads, accumulate \(accumulate)")
+            }
+        }
+    }
+
+    @Test func transposesSixteenBySixteen() {
+        var rows = (0..<16).map { row in SIMD16<Float>((0..<16).map { Float(row * 16 + $0) }) }
+        var spare = [SIMD16<Float>](repeating: SIMD16(), count: 16)
+        rows.withUnsafeMutableBufferPointer { r in
+            spare.withUnsafeMutableBufferPointer { s in ChannelPanelGEMM.transpose16(r.baseAddress!, spare: s.baseAddress!) }
+        }
+        for row in 0..<16 {
+            for lane in 0..<16 { #expect(rows[row][lane] == Float(lane * 16 + row)) }
+        }
+    }
+
+    /// A pointwise conv packs for ChannelPanelGEMM when its input is known at load to be a
+    /// small image, for PackedGEMM when it is large or unknown; both give the same result.
+    @Test(arguments: [(7, true), (40, false)])
+    func convChoosesByStaticPixels(_ side: Int, _ expectChannels: Bool) throws {
+        var random = LinearTestRandom(UInt64(side))
+        let (channels, outputs) = (48, 40)
+        let weight = Tensor(shape: [outputs, channels, 1, 1], scalars: random.floats(outputs * channels))
+        let node = Node(name: "c", opType: "Conv", inputs: ["x", "w"], outputs: ["y"])
+        let xShape = [1, channels, side, side]
+        let known = try ConvKernel(KernelBuildContext(node: node, opset: 17, constants: ["w": weight], inputShapes: [xShape, weight.shape]))
+        let unknown = try ConvKernel(KernelBuildContext(node: node, opset: 17, constants: ["w": weight]))
+        func usesChannelPanels(_ kernel: ConvKernel) -> Bool {
+            if case .channels = kernel.preparedWeights?.matrices { return true }
+            return false
+        }
+        #expect(usesChannelPanels(known) == expectChannels)
+        #expect(!usesChannelPanels(unknown))
+        let x = Tensor(shape: xShape, scalars: random.floats(xShape.reduce(1, *)))
+        let context = ExecutionContext(threads: 2, pool: BufferPool())
+        let a = try known.run([x, nil], context: context)[0], b = try unknown.run([x, nil], context: context)[0]
+        #expect(relativeDifference(try a.floatValues(), try b.floatValues()) < 1e-6)
+    }
+}
