@@ -1,4 +1,5 @@
 import CPUHints
+import Foundation
 
 /// `C [M, N] = A [M, K] * B [K, N]` for pointwise convolutions on small images, where N
 /// (pixels) is narrow and M (output channels) wide: ConvNeXt's 14x14 and 7x7 stages.
@@ -22,7 +23,7 @@ enum ChannelPanelGEMM {
     /// ConvNeXt-T's pointwise shapes, one thread, in the network: 49 and 196 pixels run at
     /// 140-160 GFLOP/s here against 80-130 there; at 784 pixels and more PackedGEMM wins
     /// (this kernel's transpose and its B reads cost more as K shrinks relative to N).
-    static func suits(pixels: Int) -> Bool { pixels <= 320 }
+    static func suits(pixels: Int) -> Bool { pixels <= (getenv("NXMAXPIX").map { Int(String(cString: $0))! } ?? 320) }
 
     /// A [M, K] packed as [K block][32-channel panel][k][32], zero channels past M.
     struct PackedA: Sendable {
