@@ -103,28 +103,52 @@ struct UnaryKernel: Kernel {
     }
 }
 
+/// Code generic over a float function, run specialized for each `UnaryFunction`
+/// (`UnaryFunction.accept`): how GEMM kernels apply an activation to a tile in registers.
+protocol FloatVectorFunctionVisitor {
+    associatedtype Result
+    func visit<F: FloatVectorFunction>(_ function: F) -> Result
+}
+
 extension UnaryFunction {
+    /// Calls `visitor.visit` with this function's vector form.
+    func accept<Visitor: FloatVectorFunctionVisitor>(_ visitor: Visitor) -> Visitor.Result {
+        switch self {
+        case .sqrt: visitor.visit(Sqrt())
+        case .reciprocal: visitor.visit(Reciprocal())
+        case .neg: visitor.visit(Negate())
+        case .abs: visitor.visit(Absolute())
+        case .exp: visitor.visit(Exp())
+        case .log: visitor.visit(Log())
+        case .erf: visitor.visit(Erf())
+        case .tanh: visitor.visit(Tanh())
+        case .relu: visitor.visit(Relu())
+        case .sigmoid: visitor.visit(Sigmoid())
+        case .hardSwish: visitor.visit(HardSwish())
+        case .gelu: visitor.visit(Gelu())
+        case .geluTanh: visitor.visit(GeluTanh())
+        case .leakyRelu(let alpha): visitor.visit(LeakyRelu(alpha: alpha))
+        case .hardSigmoid(let alpha, let beta): visitor.visit(HardSigmoid(alpha: alpha, beta: beta))
+        }
+    }
+
     /// output[i] = f(input[i]); `input` and `output` may be the same buffer, which is how
     /// fused kernels apply an activation to a result while it is still in cache.
     func map(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {
-        switch self {
-        case .sqrt: ElementwiseMath.map(Sqrt(), input, output, count: count)
-        case .reciprocal: ElementwiseMath.map(Reciprocal(), input, output, count: count)
-        case .neg: ElementwiseMath.map(Negate(), input, output, count: count)
-        case .abs: ElementwiseMath.map(Absolute(), input, output, count: count)
-        case .exp: ElementwiseMath.map(Exp(), input, output, count: count)
-        case .log: ElementwiseMath.map(Log(), input, output, count: count)
-        case .erf: ElementwiseMath.map(Erf(), input, output, count: count)
-        case .tanh: ElementwiseMath.map(Tanh(), input, output, count: count)
-        case .relu: ElementwiseMath.map(Relu(), input, output, count: count)
-        case .sigmoid: ElementwiseMath.map(Sigmoid(), input, output, count: count)
-        case .hardSwish: ElementwiseMath.map(HardSwish(), input, output, count: count)
-        case .gelu: ElementwiseMath.map(Gelu(), input, output, count: count)
-        case .geluTanh: ElementwiseMath.map(GeluTanh(), input, output, count: count)
-        case .leakyRelu(let alpha): ElementwiseMath.map(LeakyRelu(alpha: alpha), input, output, count: count)
-        case .hardSigmoid(let alpha, let beta): ElementwiseMath.map(HardSigmoid(alpha: alpha, beta: beta), input, output, count: count)
-        }
+        accept(Mapping(input: input, output: output, count: count))
     }
+}
+
+private struct Mapping: FloatVectorFunctionVisitor {
+    let input: UnsafePointer<Float>
+    let output: UnsafeMutablePointer<Float>
+    let count: Int
+    func visit<F: FloatVectorFunction>(_ function: F) { ElementwiseMath.map(function, input, output, count: count) }
+}
+
+/// f(x) = x: the activation of a GEMM tile that has none.
+struct IdentityFunction: FloatVectorFunction {
+    @inline(__always) func callAsFunction(_ x: SIMD16<Float>) -> SIMD16<Float> { x }
 }
 
 // MARK: The float32 functions
