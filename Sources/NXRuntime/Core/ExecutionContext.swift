@@ -41,13 +41,10 @@ public final class ExecutionContext: @unchecked Sendable {
             body(0..<count)
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let work = UncheckedBox(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                let start = count * chunk / chunks
-                let end = count * (chunk + 1) / chunks
-                if start < end { work.value(start..<end) }
-            }
+        WorkerPool.shared.run(chunks: chunks) { chunk in
+            let start = count * chunk / chunks
+            let end = count * (chunk + 1) / chunks
+            if start < end { body(start..<end) }
         }
     }
 }
