@@ -229,6 +229,25 @@ func linearErrorText(_ body: () throws -> Any) -> String {
         }
     }
 
+    /// ConvNeXt's 7x7 stride-1 depthwise path (bands of 8 output rows): heights that are and
+    /// are not multiples of 8, widths under 8 (8-lane vectors) and over, asymmetric pads.
+    @Test(arguments: [(7, 7, 3, 3), (14, 14, 3, 3), (13, 20, 3, 1), (56, 9, 2, 3), (1, 30, 3, 3), (17, 5, 0, 3)])
+    func depthwiseSevenBySevenMatchesReference(_ h: Int, _ wd: Int, _ padTop: Int, _ padLeft: Int) throws {
+        var random = LinearTestRandom(UInt64(h * 100 + wd))
+        let c = 3, padBottom = 6 - padTop, padRight = 6 - padLeft
+        let xShape = [2, c, h, wd], wShape = [c, 1, 7, 7]
+        let x = random.floats(xShape.reduce(1, *)), w = random.floats(wShape.reduce(1, *)), bias = random.floats(c)
+        let expected = referenceConv(
+            x: x, xShape: xShape, w: w, wShape: wShape, bias: bias, group: c, strides: [1, 1], dilations: [1, 1],
+            padsBegin: [padTop, padLeft], padsEnd: [padBottom, padRight])
+        let y = try runNode(
+            "Conv", inputs: [("x", Tensor(shape: xShape, scalars: x))],
+            constants: ["w": Tensor(shape: wShape, scalars: w), "w_bias": Tensor(shape: [c], scalars: bias)],
+            attributes: ["group": .int(c), "pads": .ints([padTop, padLeft, padBottom, padRight])])["y"]!
+        #expect(y.shape == expected.shape)
+        #expect(relativeDifference(try y.floatValues(), expected.values) < 1e-5)
+    }
+
     /// im2col + GEMM and pointwise paths in 1-D, 2-D and 3-D, grouped and not.
     @Test func generalConvolutionMatchesReference() throws {
         var random = LinearTestRandom(11)
