@@ -71,6 +71,24 @@ enum ChannelPanelGEMM {
             epilogue.apply(c, ldc: ldc, rows: 0..<a.m, columns: 0..<n)
             return
         }
+        epilogue.withTileFinish(Specialized(
+            a: a, b: b, ldb: ldb, n: n, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue, context: context))
+    }
+
+    private struct Specialized: TileFinishVisitor {
+        let a: PackedA, b: UnsafePointer<Float>, ldb: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int
+        let accumulate: Bool, epilogue: GEMMEpilogue, context: ExecutionContext
+        func visit<F: FloatVectorFunction>(_ finish: TileFinish<F>?) {
+            multiply(a, b: b, ldb: ldb, n: n, c: c, ldc: ldc, accumulate: accumulate, finish: finish, after: epilogue, context: context)
+        }
+    }
+
+    /// `finish` runs on each transposed 16x16 block in registers; `after` (the whole
+    /// epilogue) on C's rows once stored when `finish` is nil.
+    private static func multiply<F: FloatVectorFunction>(
+        _ a: PackedA, b: UnsafePointer<Float>, ldb: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool, finish: TileFinish<F>?, after epilogue: GEMMEpilogue, context: ExecutionContext
+    ) {
         let serial = a.m * n * a.k < SGEMM.parallelThreshold
         let chunks = serial ? 1 : min(context.threads, a.panels)
         let loops = serial ? context.singleThreaded() : context
@@ -101,7 +119,7 @@ enum ChannelPanelGEMM {
                         let rows = (panels.lowerBound * mr)..<min(a.m, panels.upperBound * mr)
                         transpose(
                             scratch + rows.lowerBound, width: width, rows: rows, n: n, into: c, ldc: ldc,
-                            accumulate: accumulate, epilogue: epilogue)
+                            accumulate: accumulate, finish: finish, after: epilogue)
                     }
                 }
             }
@@ -206,31 +224,38 @@ enum ChannelPanelGEMM {
         put(4, c40, c41); put(5, c50, c51); put(6, c60, c61)
     }
 
-    /// C's rows `rows` (row stride ldc) = (accumulate ? C : 0) + the transpose of
-    /// T[n][rows.count] (row stride `width`), in 16x16 blocks transposed in registers; then
-    /// the epilogue on each 16 rows while they are in L1.
-    static func transpose(
+    /// C's rows `rows` (row stride ldc) = finish((accumulate ? C : 0) + the transpose of
+    /// T[n][rows.count] (row stride `width`)), in 16x16 blocks transposed and finished in
+    /// registers; without a finish, `epilogue` on each 16 rows while they are in L1.
+    static func transpose<F: FloatVectorFunction>(
         _ t: UnsafePointer<Float>, width: Int, rows: Range<Int>, n: Int, into c: UnsafeMutablePointer<Float>, ldc: Int,
-        accumulate: Bool, epilogue: GEMMEpilogue
+        accumulate: Bool, finish: TileFinish<F>?, after epilogue: GEMMEpilogue
     ) {
         withUnsafeTemporaryAllocation(of: Vector.self, capacity: 32) { buffer in
             let block = buffer.baseAddress!, spare = block + 16
             for row0 in stride(from: 0, to: rows.count, by: 16) {
                 let blockRows = min(16, rows.count - row0)
                 defer {
-                    let first = rows.lowerBound + row0
-                    epilogue.apply(c, ldc: ldc, rows: first..<(first + blockRows), columns: 0..<n)
+                    if finish == nil {
+                        let first = rows.lowerBound + row0
+                        epilogue.apply(c, ldc: ldc, rows: first..<(first + blockRows), columns: 0..<n)
+                    }
                 }
                 for n0 in stride(from: 0, to: n, by: 16) {
                     let blockColumns = min(16, n - n0)
                     for j in 0..<16 { block[j] = j < blockColumns ? load(t + (n0 + j) * width + row0) : Vector() }
                     transpose16(block, spare: spare)
                     for r in 0..<blockRows {
-                        let line = c + (rows.lowerBound + row0 + r) * ldc + n0
+                        let row = rows.lowerBound + row0 + r
+                        let line = c + row * ldc + n0
+                        var value = block[r]
                         if blockColumns == 16 {
-                            store(accumulate ? load(line) + block[r] : block[r], line)
+                            if accumulate { value += load(line) }
+                            store(finish?(value, row: row) ?? value, line)
                         } else {
-                            for j in 0..<blockColumns { line[j] = (accumulate ? line[j] : 0) + block[r][j] }
+                            if accumulate { for j in 0..<blockColumns { value[j] += line[j] } }
+                            if let finish { value = finish(value, row: row) }
+                            for j in 0..<blockColumns { line[j] = value[j] }
                         }
                     }
                 }

@@ -67,40 +67,16 @@ enum PackedGEMM {
         }
         // A bias per row and the activation finish each full tile in registers, before it
         // is stored (a tile stored and reloaded by a second pass cost GELU convolutions
-        // 0.5-0.9 ms of 2.4 at 56x56); a bias per column (not used by convolutions) runs
-        // on the stored tile.
-        let rowBias: UnsafePointer<Float>?
-        switch epilogue.bias {
-        case .perColumn:
-            multiply(a, b: b, ldb: ldb, n: n, c: c, ldc: ldc, accumulate: accumulate, finish: nil as TileFinish<IdentityFunction>?, after: epilogue, context: context)
-            return
-        case .perRow(let values): rowBias = values
-        case .none: rowBias = nil
-        }
-        guard let activation = epilogue.activation else {
-            multiply(a, b: b, ldb: ldb, n: n, c: c, ldc: ldc, accumulate: accumulate, finish: TileFinish(bias: rowBias, function: IdentityFunction()), after: epilogue, context: context)
-            return
-        }
-        activation.accept(Finishing(
-            a: a, b: b, ldb: ldb, n: n, c: c, ldc: ldc, accumulate: accumulate, bias: rowBias, epilogue: epilogue, context: context))
+        // 0.5-0.9 ms of 2.4 at 56x56).
+        epilogue.withTileFinish(Specialized(
+            a: a, b: b, ldb: ldb, n: n, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue, context: context))
     }
 
-    /// Runs `multiply` with the tile finish specialized for one activation.
-    private struct Finishing: FloatVectorFunctionVisitor {
+    private struct Specialized: TileFinishVisitor {
         let a: PackedA, b: UnsafePointer<Float>, ldb: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int
-        let accumulate: Bool, bias: UnsafePointer<Float>?, epilogue: GEMMEpilogue, context: ExecutionContext
-        func visit<F: FloatVectorFunction>(_ function: F) {
-            multiply(a, b: b, ldb: ldb, n: n, c: c, ldc: ldc, accumulate: accumulate, finish: TileFinish(bias: bias, function: function), after: epilogue, context: context)
-        }
-    }
-
-    /// Bias per row and activation of a finished tile, in registers.
-    struct TileFinish<F: FloatVectorFunction> {
-        /// The bias of C's first row (indexed by absolute row).
-        let bias: UnsafePointer<Float>?
-        let function: F
-        @inline(__always) func callAsFunction(_ v: Vector, row: Int) -> Vector {
-            function(bias.map { v + Vector(repeating: $0[row]) } ?? v)
+        let accumulate: Bool, epilogue: GEMMEpilogue, context: ExecutionContext
+        func visit<F: FloatVectorFunction>(_ finish: TileFinish<F>?) {
+            multiply(a, b: b, ldb: ldb, n: n, c: c, ldc: ldc, accumulate: accumulate, finish: finish, after: epilogue, context: context)
         }
     }
 

@@ -115,3 +115,44 @@ struct GEMMEpilogue {
         }
     }
 }
+
+/// An epilogue's bias per row and activation, applied to a vector of one row of a tile while
+/// it is in registers (GEMM kernels call it just before storing).
+struct TileFinish<F: FloatVectorFunction> {
+    /// The bias of C's row 0 (indexed by absolute row), or nil.
+    let bias: UnsafePointer<Float>?
+    let function: F
+    @inline(__always) func callAsFunction(_ v: SIMD16<Float>, row: Int) -> SIMD16<Float> {
+        function(bias.map { v + SIMD16(repeating: $0[row]) } ?? v)
+    }
+}
+
+/// GEMM code generic over the tile finish, run specialized for an epilogue's activation.
+protocol TileFinishVisitor {
+    associatedtype Result
+    func visit<F: FloatVectorFunction>(_ finish: TileFinish<F>?) -> Result
+}
+
+extension GEMMEpilogue {
+    /// Calls `visitor` with this epilogue as a tile finish specialized for its activation;
+    /// with nil when the bias runs per column (the caller then applies `self` to stored
+    /// blocks instead).
+    func withTileFinish<Visitor: TileFinishVisitor>(_ visitor: Visitor) -> Visitor.Result {
+        let rowBias: UnsafePointer<Float>?
+        switch bias {
+        case .perColumn: return visitor.visit(nil as TileFinish<IdentityFunction>?)
+        case .perRow(let values): rowBias = values
+        case .none: rowBias = nil
+        }
+        guard let activation else { return visitor.visit(TileFinish(bias: rowBias, function: IdentityFunction())) }
+        return activation.accept(TileFinishAdapter(visitor: visitor, bias: rowBias))
+    }
+}
+
+private struct TileFinishAdapter<Visitor: TileFinishVisitor>: FloatVectorFunctionVisitor {
+    let visitor: Visitor
+    let bias: UnsafePointer<Float>?
+    func visit<F: FloatVectorFunction>(_ function: F) -> Visitor.Result {
+        visitor.visit(TileFinish(bias: bias, function: function))
+    }
+}
