@@ -5,8 +5,8 @@ import NXIR
 /// (+ B [M]) -> Y [N, M, out...], with auto_pad, pads, strides, dilations, group and
 /// kernel_shape. Four algorithms (`Algorithm`): depthwise (one channel per group, 1-D or
 /// 2-D) runs the direct SIMD kernel; 3x3 stride-1 2-D convolutions with enough channels per
-/// group run Winograd F(2x2, 3x3); other stride-1 1-D and 2-D ones run one GEMM per kernel
-/// tap; everything else is one GEMM per image and group, on the image itself (1x1, stride 1,
+/// group run Winograd F(2x2, 3x3); other stride-1 1-D and 2-D ones run one GEMM per group
+/// reading shifted windows of a padded input copy (`taps`); everything else is one GEMM per image and group, on the image itself (1x1, stride 1,
 /// unpadded) or on its im2col matrix. Every GEMM is `PackedGEMM` with the weights packed at
 /// load, in the layout of the algorithm that will run, except that the one-GEMM algorithm
 /// runs `ChannelPanelGEMM` when the output is known at load to have few pixels.
@@ -27,7 +27,8 @@ struct ConvKernel: Kernel {
     /// Applied to the input as it is read (the optimizer's pre-activation fusion).
     var inputActivation: InputActivation?
 
-    /// GEMM left operands packed at load: one per group (`matrix`), tap or transformed point.
+    /// GEMM left operands packed at load: one per group (`matrix`, `taps`) or per group and
+    /// transformed point (`winograd`).
     enum PreparedMatrices: Sendable {
         /// For PackedGEMM: vectors along the pixels.
         case rows([PackedGEMM.PackedA])
@@ -68,22 +69,20 @@ struct ConvKernel: Kernel {
             self.init(geometry, groupChannels: shape[1], groupOutputs: shape[0] / group)
         }
 
-        /// The GEMM left operands: per group, one matrix (`matrix`), one per tap (`taps`, the
-        /// weight's taps as [M/group, C/group]) or one per transformed point (`winograd`).
+        /// The GEMM left operands: per group, the weight as a [M/group, C/group * taps] matrix
+        /// (`matrix`, `taps`), or one matrix per transformed point (`winograd`).
         func prepare(_ w: UnsafePointer<Float>, outputs: Int, groupChannels: Int, taps: Int, group: Int) -> [PackedGEMM.PackedA] {
             let groupOutputs = outputs / group
             let (layout, count): ([Float], Int)
             switch self {
             case .depthwise:
                 return []
-            case .matrix:
+            case .matrix, .taps:
                 return (0..<group).map { gi in
                     PackedGEMM.PackedA(w + gi * groupOutputs * groupChannels * taps, lda: groupChannels * taps, m: groupOutputs, k: groupChannels * taps)
                 }
             case .winograd:
                 (layout, count) = (WinogradConvolution.transformWeights(w, outputs: outputs, groupChannels: groupChannels, group: group), 16)
-            case .taps:
-                (layout, count) = (TapConvolution.packWeights(w, outputs: outputs, groupChannels: groupChannels, taps: taps, group: group), taps)
             }
             return layout.withUnsafeBufferPointer { values in
                 (0..<(group * count)).map { index in

@@ -54,9 +54,39 @@ enum PackedGEMM {
         }
     }
 
+    /// B's rows: `ldb` apart, or anywhere, at offsets from `base` listed in a table (an
+    /// implicit im2col: row (c, tap) of a convolution is a shifted window of the input).
+    struct RowsOfB {
+        let base: UnsafePointer<Float>
+        let ldb: Int
+        let offsets: UnsafePointer<Int>?
+
+        init(_ base: UnsafePointer<Float>, ldb: Int) {
+            self.base = base
+            self.ldb = ldb
+            offsets = nil
+        }
+
+        init(_ base: UnsafePointer<Float>, offsets: UnsafePointer<Int>) {
+            self.base = base
+            ldb = 0
+            self.offsets = offsets
+        }
+
+        @inline(__always) func row(_ k: Int) -> UnsafePointer<Float> { base + (offsets?[k] ?? k * ldb) }
+    }
+
     /// C = A * B (or C += A * B when `accumulate`), then `epilogue` on each finished tile.
     static func multiply(
         _ a: PackedA, b: UnsafePointer<Float>, ldb: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool = false, epilogue: GEMMEpilogue = GEMMEpilogue(), context: ExecutionContext
+    ) {
+        multiply(a, rows: RowsOfB(b, ldb: ldb), n: n, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue, context: context)
+    }
+
+    /// C = A * B for B given by its rows.
+    static func multiply(
+        _ a: PackedA, rows b: RowsOfB, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
         accumulate: Bool = false, epilogue: GEMMEpilogue = GEMMEpilogue(), context: ExecutionContext
     ) {
         guard a.m > 0, n > 0 else { return }
@@ -69,21 +99,21 @@ enum PackedGEMM {
         // is stored (a tile stored and reloaded by a second pass cost GELU convolutions
         // 0.5-0.9 ms of 2.4 at 56x56).
         epilogue.withTileFinish(Specialized(
-            a: a, b: b, ldb: ldb, n: n, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue, context: context))
+            a: a, b: b, n: n, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue, context: context))
     }
 
     private struct Specialized: TileFinishVisitor {
-        let a: PackedA, b: UnsafePointer<Float>, ldb: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int
+        let a: PackedA, b: RowsOfB, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int
         let accumulate: Bool, epilogue: GEMMEpilogue, context: ExecutionContext
         func visit<F: FloatVectorFunction>(_ finish: TileFinish<F>?) {
-            multiply(a, b: b, ldb: ldb, n: n, c: c, ldc: ldc, accumulate: accumulate, finish: finish, after: epilogue, context: context)
+            multiply(a, b: b, n: n, c: c, ldc: ldc, accumulate: accumulate, finish: finish, after: epilogue, context: context)
         }
     }
 
     /// `finish` runs on full tiles in registers; `after` (the whole epilogue) on edge tiles
     /// once stored, and on full ones too when `finish` is nil.
     private static func multiply<F: FloatVectorFunction>(
-        _ a: PackedA, b: UnsafePointer<Float>, ldb: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+        _ a: PackedA, b: RowsOfB, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
         accumulate: Bool, finish: TileFinish<F>?, after epilogue: GEMMEpilogue, context: ExecutionContext
     ) {
         let panelsN = (n + nr - 1) / nr
@@ -100,7 +130,7 @@ enum PackedGEMM {
                 guard first < last else { return }
                 let (panels, columns) = splitRows ? (first..<last, 0..<n) : (0..<a.panels, first * nr..<min(n, last * nr))
                 multiplyBlock(
-                    a, packedA.baseAddress!, panels: panels, b: b, ldb: ldb, columns: columns, c: c, ldc: ldc,
+                    a, packedA.baseAddress!, panels: panels, b: b, columns: columns, c: c, ldc: ldc,
                     accumulate: accumulate, finish: finish, epilogue: epilogue)
             }
             if chunks == 1 {
@@ -114,7 +144,7 @@ enum PackedGEMM {
     /// One thread's share: A's row panels `panels` times columns `columns` of C, in
     /// nc-wide slabs.
     private static func multiplyBlock<F: FloatVectorFunction>(
-        _ a: PackedA, _ packedA: UnsafePointer<Float>, panels rowPanels: Range<Int>, b: UnsafePointer<Float>, ldb: Int,
+        _ a: PackedA, _ packedA: UnsafePointer<Float>, panels rowPanels: Range<Int>, b: RowsOfB,
         columns: Range<Int>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, finish: TileFinish<F>?,
         epilogue: GEMMEpilogue
     ) {
@@ -124,7 +154,7 @@ enum PackedGEMM {
                 let panels = (width + nr - 1) / nr
                 for k0 in stride(from: 0, to: a.k, by: kc) {
                     let depth = min(kc, a.k - k0)
-                    packB(b + k0 * ldb + n0, ldb: ldb, depth: depth, width: width, into: packedB)
+                    packB(b, k0: k0, n0: n0, depth: depth, width: width, into: packedB)
                     let load = accumulate || k0 > 0
                     let finishing = k0 + kc >= a.k
                     for panel in rowPanels {
@@ -150,23 +180,23 @@ enum PackedGEMM {
         }
     }
 
-    /// B [depth, width] (row stride ldb) into nr-wide panels [panel][k][nr], zero columns
-    /// past width.
-    private static func packB(_ b: UnsafePointer<Float>, ldb: Int, depth: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
+    /// B's rows k0..<k0+depth, columns n0..<n0+width, into nr-wide panels [panel][k][nr],
+    /// zero columns past width.
+    private static func packB(_ b: RowsOfB, k0: Int, n0: Int, depth: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
         let panels = (width + nr - 1) / nr
         for panel in 0..<panels {
             let col0 = panel * nr, cols = min(nr, width - col0)
             let destination = out + panel * depth * nr
             if cols == nr {
                 for kk in 0..<depth {
-                    let source = b + kk * ldb + col0
+                    let source = b.row(k0 + kk) + n0 + col0
                     let target = destination + kk * nr
                     store(load(source), target)
                     store(load(source + 16), target + 16)
                 }
             } else {
                 for kk in 0..<depth {
-                    let source = b + kk * ldb + col0
+                    let source = b.row(k0 + kk) + n0 + col0
                     let target = destination + kk * nr
                     for j in 0..<nr { target[j] = j < cols ? source[j] : 0 }
                 }

@@ -1,46 +1,28 @@
 /// Stride-1 convolutions (1-D or 2-D, any kernel, dilation, padding and group) as one GEMM
-/// per kernel tap, with no column matrix.
+/// per group whose B is read straight from a padded copy of the input (an implicit im2col).
 ///
 /// The input is copied once into a zero-padded image whose rows are `paddedWidth` wide. On
 /// that image a tap (ky, kx) is a plain shift: over "wide" output positions
-/// `j = oy * paddedWidth + ox`, tap input `j + ky * dy * paddedWidth + kx * dx` is a
-/// contiguous run per channel, so `Y_wide += W_tap [M x C] * X_shifted [C x wide]` is an
-/// ordinary GEMM with K = C. The `kw - 1` wide columns past each row's real outputs read
-/// across the row edge and are dropped when the block is copied out. Work is cut into blocks
-/// of output rows small enough for the block's GEMM result to stay in L2 across all taps;
-/// the copy-out adds the bias and applies the activation.
+/// `j = oy * paddedWidth + ox`, the input channel c sees under tap (ky, kx) is the contiguous
+/// run starting at `c * plane + ky * dy * paddedWidth + kx * dx + j`. So row (c, tap) of the
+/// GEMM's B is that run, found through a table of offsets, and
+/// `Y_wide = W [M x C*taps] * B [C*taps x wide]` is one GEMM with the weight as it is
+/// (PackedGEMM packs B's rows in cache-sized blocks, so no column matrix is ever written).
+/// The `kw - 1` wide columns past each row's real outputs read across the row edge and are
+/// dropped when the block is copied out. Work is cut into blocks of output rows whose GEMM
+/// result stays in L2; the copy-out adds the bias and applies the activation.
 ///
-/// im2col would write and read K*k*k x H*W floats per image (108 MB for HistoNeXt-T's
-/// widest 3x3 layer); here the extra traffic is the padded copy, about the input's size.
+/// im2col wrote and read K*k*k x H*W floats per image and group (108 MB for HistoNeXt-T's
+/// widest 3x3 layer, 48 MB for a 12-group 5x5 one); one GEMM per tap (this file's first
+/// version) read and wrote the output block once per tap, too often when a group has few
+/// channels (HistoNeXt's grouped 5x5 convolutions ran at 12-40 GFLOP/s).
 enum TapConvolution {
-    /// Convolutions with fewer input channels per group keep im2col: K this small makes
-    /// each tap's GEMM too shallow to pay for reloading its output block every tap.
-    static let minimumGroupChannels = 32
-
     static func applies(_ g: ConvGeometry, groupChannels: Int) -> Bool {
-        g.rank <= 2 && g.kernelSize > 1 && groupChannels >= minimumGroupChannels
-            && g.d1.stride == 1 && g.d2.stride == 1
+        g.rank <= 2 && g.kernelSize > 1 && g.d1.stride == 1 && g.d2.stride == 1
     }
 
-    /// Weights [M, C/group, taps] reordered to [group][tap][M/group][C/group] so each tap's
-    /// matrix is contiguous.
-    static func packWeights(_ w: UnsafePointer<Float>, outputs: Int, groupChannels: Int, taps: Int, group: Int) -> [Float] {
-        let groupOutputs = outputs / group
-        return [Float](unsafeUninitializedCapacity: max(1, outputs * groupChannels * taps)) { buffer, initialized in
-            for gi in 0..<group {
-                for tap in 0..<taps {
-                    let destination = buffer.baseAddress! + (gi * taps + tap) * groupOutputs * groupChannels
-                    for m in 0..<groupOutputs {
-                        let source = w + (gi * groupOutputs + m) * groupChannels * taps + tap
-                        for c in 0..<groupChannels { destination[m * groupChannels + c] = source[c * taps] }
-                    }
-                }
-            }
-            initialized = max(1, outputs * groupChannels * taps)
-        }
-    }
-
-    /// Y = conv(X) for one batch of images; `weights` holds each group's tap matrices, packed.
+    /// Y = conv(X) for one batch of images; `weights` holds each group's [M/group, C/group *
+    /// taps] matrix, packed.
     static func run(
         x: UnsafePointer<Float>, weights: [PackedGEMM.PackedA], bias: UnsafePointer<Float>?,
         y: UnsafeMutablePointer<Float>, batch: Int, channels: Int, outputChannels: Int, group: Int,
@@ -56,39 +38,44 @@ enum TapConvolution {
         let padded = context.allocateFloats([groupChannels * plane + columns.dilatedKernel])
         let taps = rows.kernel * columns.kernel
         let outputSize = rows.output * columns.output
+        // Row (c, tap) of B, from the block's first output row.
+        let offsets = (0..<(groupChannels * taps)).map { k in
+            let (c, tap) = (k / taps, k % taps)
+            return c * plane + (tap / columns.kernel) * rows.dilation * paddedWidth + (tap % columns.kernel) * columns.dilation
+        }
         // Blocks of output rows whose result fits half an L2, a multiple of the threads.
         let rowsBySize = max(1, SGEMM.blockElements / max(1, groupOutputs * paddedWidth))
         let wanted = ((rows.output + rowsBySize - 1) / rowsBySize + context.threads - 1) / context.threads * context.threads
         let blockRows = max(1, (rows.output + wanted - 1) / wanted)
         let blockCount = (rows.output + blockRows - 1) / blockRows
         withExtendedLifetime(padded.tensor) {
-            for n in 0..<batch {
-                for gi in 0..<group {
-                    let source = x + (n * channels + gi * groupChannels) * g.inputSize
-ZeroPaddedCopy.copy(
-                        source, channels: groupChannels, height: rows.input, width: columns.input, top: rows.padBegin,
-                        left: columns.padBegin, paddedHeight: paddedHeight, paddedWidth: paddedWidth, slack: columns.dilatedKernel,
-                        into: padded.data, inputActivation: inputActivation, firstChannel: gi * groupChannels, context: context)
-                    let output = y + (n * outputChannels + gi * groupOutputs) * outputSize
-                    let groupBias = bias.map { $0 + gi * groupOutputs }
-                    context.parallelFor(blockCount) { blocks in
-                        let serial = context.singleThreaded()
-                        ScratchPool.shared.withFloats(groupOutputs * blockRows * paddedWidth) { wide in
-                            for block in blocks {
-                                let firstRow = block * blockRows
-                                let rowCount = min(blockRows, rows.output - firstRow)
-                                let width = rowCount * paddedWidth
-                                for tap in 0..<taps {
-                                    let (ky, kx) = (tap / columns.kernel, tap % columns.kernel)
-                                    let shift = (firstRow + ky * rows.dilation) * paddedWidth + kx * columns.dilation
+            offsets.withUnsafeBufferPointer { offsets in
+                for n in 0..<batch {
+                    for gi in 0..<group {
+                        let source = x + (n * channels + gi * groupChannels) * g.inputSize
+                        ZeroPaddedCopy.copy(
+                            source, channels: groupChannels, height: rows.input, width: columns.input, top: rows.padBegin,
+                            left: columns.padBegin, paddedHeight: paddedHeight, paddedWidth: paddedWidth,
+                            slack: columns.dilatedKernel, into: padded.data, inputActivation: inputActivation,
+                            firstChannel: gi * groupChannels, context: context)
+                        let output = y + (n * outputChannels + gi * groupOutputs) * outputSize
+                        let groupBias = bias.map { $0 + gi * groupOutputs }
+                        context.parallelFor(blockCount) { blocks in
+                            let serial = context.singleThreaded()
+                            ScratchPool.shared.withFloats(groupOutputs * blockRows * paddedWidth) { wide in
+                                for block in blocks {
+                                    let firstRow = block * blockRows
+                                    let rowCount = min(blockRows, rows.output - firstRow)
+                                    let width = rowCount * paddedWidth
                                     PackedGEMM.multiply(
-                                        weights[gi * taps + tap], b: UnsafePointer(padded.data + shift), ldb: plane, n: width,
-                                        c: wide, ldc: width, accumulate: tap > 0, context: serial)
+                                        weights[gi],
+                                        rows: PackedGEMM.RowsOfB(UnsafePointer(padded.data + firstRow * paddedWidth), offsets: offsets.baseAddress!),
+                                        n: width, c: wide, ldc: width, context: serial)
+                                    copyOut(
+                                        wide, paddedWidth: paddedWidth, rowCount: rowCount, outputs: groupOutputs,
+                                        into: output + firstRow * columns.output, outputSize: outputSize,
+                                        outputWidth: columns.output, bias: groupBias, activation: activation)
                                 }
-                                copyOut(
-                                    wide, paddedWidth: paddedWidth, rowCount: rowCount, outputs: groupOutputs,
-                                    into: output + firstRow * columns.output, outputSize: outputSize,
-                                    outputWidth: columns.output, bias: groupBias, activation: activation)
                             }
                         }
                     }

@@ -17,9 +17,13 @@ enum WinogradConvolution {
     typealias Vector = SIMD16<Float>
     static let lanes = 16
 
+    /// Fewer input channels per group make the 16 GEMMs too shallow to pay for the
+    /// transforms; those convolutions run as one implicit GEMM (`TapConvolution`).
+    static let minimumGroupChannels = 32
+
     static func applies(_ g: ConvGeometry, groupChannels: Int) -> Bool {
         g.rank == 2 && g.d1.kernel == 3 && g.d2.kernel == 3 && g.d1.stride == 1 && g.d2.stride == 1
-            && g.d1.dilation == 1 && g.d2.dilation == 1 && groupChannels >= TapConvolution.minimumGroupChannels
+            && g.d1.dilation == 1 && g.d2.dilation == 1 && groupChannels >= minimumGroupChannels
     }
 
     /// U = G g Gᵀ for each (group, output, input channel), stored [group][ξ][M/group][C/group].
