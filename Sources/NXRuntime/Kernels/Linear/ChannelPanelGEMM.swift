@@ -31,7 +31,8 @@ enum ChannelPanelGEMM {
         let values: [Float]
         var panels: Int { (m + ChannelPanelGEMM.mr - 1) / ChannelPanelGEMM.mr }
 
-        init(_ a: UnsafePointer<Float>, lda: Int, m: Int, k: Int) {
+        /// Packs A, or with `transposed` the matrix whose (row, k) element is `a[k * lda + row]`.
+        init(_ a: UnsafePointer<Float>, lda: Int, m: Int, k: Int, transposed: Bool = false) {
             self.m = m
             self.k = k
             let panels = (m + mr - 1) / mr
@@ -44,7 +45,8 @@ enum ChannelPanelGEMM {
                         for channel in 0..<mr {
                             let row = panel * mr + channel
                             for kk in 0..<depth {
-                                out[offset + kk * mr + channel] = row < m ? a[row * lda + k0 + kk] : 0
+                                let index = transposed ? (k0 + kk) * lda + row : row * lda + k0 + kk
+                                out[offset + kk * mr + channel] = row < m ? a[index] : 0
                             }
                         }
                         offset += depth * mr

@@ -34,6 +34,13 @@ struct ConvKernel: Kernel {
         case rows([PackedGEMM.PackedA])
         /// For ChannelPanelGEMM (`matrix` only): vectors along the output channels.
         case channels([ChannelPanelGEMM.PackedA])
+
+        var count: Int {
+            switch self {
+            case .rows(let matrices): matrices.count
+            case .channels(let matrices): matrices.count
+            }
+        }
     }
 
     enum Algorithm: Equatable {

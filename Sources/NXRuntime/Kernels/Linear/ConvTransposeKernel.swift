@@ -11,7 +11,7 @@ struct ConvTransposeKernel: Kernel {
     let outputPadding: [Int]?
     let outputShape: [Int]?
     /// Constant weights as each group's packed Wᵀ [M/group * k, C/group].
-    let packedWeights: [PackedGEMM.PackedA]?
+    let packedWeights: ConvKernel.PreparedMatrices?
     let packedBias: PackedFloats?
     let constantWeightShape: [Int]?
 
@@ -26,23 +26,34 @@ struct ConvTransposeKernel: Kernel {
         }
         let group = self.group
         constantWeightShape = context.constantInput(1)?.shape
+        // Few input pixels (HistoNeXt's upsampling of an 8x8 map into 1152 x 25 rows) run
+        // ChannelPanelGEMM, which streams the large weight with prefetching.
+        let pixels = context.staticShape(0).map { $0.dropFirst(2).reduce(1, *) }
         packedWeights = try context.constantInput(1).map { weight in
             try LinearSupport.requireFloat32(weight, "weight")
-            guard weight.rank >= 3, weight.shape[0] % group == 0 else { return [] }
-            return LinearSupport.withFloats(weight) { Self.packWeights($0, shape: weight.shape, group: group) }
+            guard weight.rank >= 3, weight.shape[0] % group == 0 else { return .rows([]) }
+            return LinearSupport.withFloats(weight) {
+                Self.packWeights($0, shape: weight.shape, group: group, channelPanels: pixels.map(ChannelPanelGEMM.suits) ?? false)
+            }
         }
         packedBias = try context.constantInput(2).map { try ConvKernel.pack($0, "bias") }
     }
 
     var packedConstantInputs: Set<Int> { (packedWeights?.count ?? 0) == group ? [1] : [] }
 
-    /// Each group's Wᵀ, [M/group * k] x [C/group], packed for `PackedGEMM`.
-    static func packWeights(_ w: UnsafePointer<Float>, shape: [Int], group: Int) -> [PackedGEMM.PackedA] {
+    /// Each group's Wᵀ, [M/group * k] x [C/group], packed for `PackedGEMM` or, with
+    /// `channelPanels`, for `ChannelPanelGEMM`.
+    static func packWeights(_ w: UnsafePointer<Float>, shape: [Int], group: Int, channelPanels: Bool = false) -> ConvKernel.PreparedMatrices {
         let groupChannels = shape[0] / group
         let rows = shape[1...].reduce(1, *)
-        return (0..<group).map { gi in
-            PackedGEMM.PackedA(w + gi * groupChannels * rows, lda: rows, m: rows, k: groupChannels, transposed: true)
+        if channelPanels {
+            return .channels((0..<group).map { gi in
+                ChannelPanelGEMM.PackedA(w + gi * groupChannels * rows, lda: rows, m: rows, k: groupChannels, transposed: true)
+            })
         }
+        return .rows((0..<group).map { gi in
+            PackedGEMM.PackedA(w + gi * groupChannels * rows, lda: rows, m: rows, k: groupChannels, transposed: true)
+        })
     }
 
     /// The col2im geometry: its "input" is Y's spatial shape and its "output" X's, since
@@ -130,14 +141,20 @@ struct ConvTransposeKernel: Kernel {
         withExtendedLifetime(column.tensor) {
             LinearSupport.withFloats(x) { xData in
                 let weights = packedWeights.flatMap { $0.count == group ? $0 : nil }
-                    ?? w.map { w in LinearSupport.withFloats(w) { Self.packWeights($0, shape: w.shape, group: group) } } ?? []
+                    ?? w.map { w in LinearSupport.withFloats(w) { Self.packWeights($0, shape: w.shape, group: group) } } ?? .rows([])
                 LinearSupport.withFloats(packedBias, b) { bData in
                     for n in 0..<batch {
                         for gi in 0..<group {
                             let xg = xData + (n * channels + gi * groupChannels) * sourceSize
                             let yg = yData + (n * outputChannels + gi * groupOutputs) * imageSize
-                            PackedGEMM.multiply(
-                                weights[gi], b: xg, ldb: sourceSize, n: sourceSize, c: column.data, ldc: sourceSize, context: context)
+                            switch weights {
+                            case .rows(let matrices):
+                                PackedGEMM.multiply(
+                                    matrices[gi], b: xg, ldb: sourceSize, n: sourceSize, c: column.data, ldc: sourceSize, context: context)
+                            case .channels(let matrices):
+                                ChannelPanelGEMM.multiply(
+                                    matrices[gi], b: xg, ldb: sourceSize, n: sourceSize, c: column.data, ldc: sourceSize, context: context)
+                            }
                             LinearSupport.fillRows(yg, rows: groupOutputs, columns: imageSize, bias: bData.map { $0 + gi * groupOutputs })
                             Im2col.accumulate(column.data, channels: groupOutputs, geometry: g, into: yg, context: context)
                         }
