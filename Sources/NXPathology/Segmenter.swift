@@ -18,7 +18,10 @@ public final class Segmenter: Sendable {
     public let batchSize: Int
     private let inputName: String
 
-    public static let defaultBatchSize = 4
+    /// Two tiles a batch: the whole 1000x1000 job took 13.85 s with 2, 13.96 s with 1 and
+    /// 14.62 s with 4 (HistoNeXt-T, 2 threads), where four tiles' activations overflow the
+    /// caches the single-tile kernels were tuned for.
+    public static let defaultBatchSize = 2
 
     /// Checks the model against its metadata: one float input `[batch, 3, inputSize,
     /// inputSize]`, and the np / hv (/ tp) outputs named in `nx.output_names`.

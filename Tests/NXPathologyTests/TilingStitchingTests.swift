@@ -160,7 +160,7 @@ struct TilingStitchingTests {
         // Metadata claiming a different output size: caught at the first run, naming the output.
         model = Models.coordinateModel(inputSize: 270, outputSize: 80, stride: 2, offset: 55)
         model.metadata.merge(["nx.output_size": "70", "nx.output_window": "140", "nx.output_offset": "65"]) { $1 }
-        let segmenter = try Segmenter(model: model)
+        let segmenter = try Segmenter(model: model, batchSize: 4)
         let error = #expect(throws: ModelContractError.self) { try segmenter.segment(RGBImage(width: 9, height: 9, filling: (0, 0, 0))) }
         #expect("\(error!)".contains("output 'np'") && "\(error!)".contains("[4, 2, 80, 80]"))
 
