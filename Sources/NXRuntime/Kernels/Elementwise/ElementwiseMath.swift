@@ -52,19 +52,24 @@ enum ElementwiseMath {
         // r = v - n·ln2, with ln2 split in two so n·high is exact.
         var r = v - nFloat * 0.693_359_375
         r = r - nFloat * -2.121_944_4e-4
-        var p = Vector(repeating: 1.987_569_15e-4)
-        p = Vector(repeating: 1.398_199_95e-3).addingProduct(p, r)
-        p = Vector(repeating: 8.333_451_9e-3).addingProduct(p, r)
-        p = Vector(repeating: 4.166_579_59e-2).addingProduct(p, r)
-        p = Vector(repeating: 1.666_666_55e-1).addingProduct(p, r)
-        p = Vector(repeating: 5.000_000_12e-1).addingProduct(p, r)
-        p = p * (r * r) + r + 1
+        let p = expReduced(r)
         // 2^n = 2^n1 · 2^n2 with both halves in the normal range.
         let n1 = n &>> 1
         let n2 = n &- n1
         let scale1 = float(unsafeBitCast((n1 &+ 127) &<< 23, to: Bits.self))
         let scale2 = float(unsafeBitCast((n2 &+ 127) &<< 23, to: Bits.self))
         return p * scale1 * scale2
+    }
+
+    /// e^r for |r| <= ln2/2: 1 + r + r²·P(r), Cephes' degree-5 P.
+    @inline(__always) private static func expReduced(_ r: Vector) -> Vector {
+        var p = Vector(repeating: 1.987_569_15e-4)
+        p = Vector(repeating: 1.398_199_95e-3).addingProduct(p, r)
+        p = Vector(repeating: 8.333_451_9e-3).addingProduct(p, r)
+        p = Vector(repeating: 4.166_579_59e-2).addingProduct(p, r)
+        p = Vector(repeating: 1.666_666_55e-1).addingProduct(p, r)
+        p = Vector(repeating: 5.000_000_12e-1).addingProduct(p, r)
+        return (r + 1).addingProduct(p, r * r)
     }
 
     // MARK: erf
@@ -187,14 +192,7 @@ enum ElementwiseMath {
         let n = unsafeBitCast(bits(shifted) &- Bits(repeating: 0x4B40_0000), to: SIMD16<Int32>.self)
         var r = v.addingProduct(nFloat, -0.693_359_375)
         r = r.addingProduct(nFloat, 2.121_944_4e-4)
-        var p = Vector(repeating: 1.987_569_15e-4)
-        p = Vector(repeating: 1.398_199_95e-3).addingProduct(p, r)
-        p = Vector(repeating: 8.333_451_9e-3).addingProduct(p, r)
-        p = Vector(repeating: 4.166_579_59e-2).addingProduct(p, r)
-        p = Vector(repeating: 1.666_666_55e-1).addingProduct(p, r)
-        p = Vector(repeating: 5.000_000_12e-1).addingProduct(p, r)
-        p = (r + 1).addingProduct(p, r * r)
-        return p * float(unsafeBitCast((n &+ 127) &<< 23, to: Bits.self))
+        return expReduced(r) * float(unsafeBitCast((n &+ 127) &<< 23, to: Bits.self))
     }
 
     /// GELU's tanh approximation, x/2 · (1 + tanh(y)) with y = √(2/π)·(x + 0.044715·x³),

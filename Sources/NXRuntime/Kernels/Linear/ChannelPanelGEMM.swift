@@ -1,5 +1,4 @@
 import CPUHints
-import Foundation
 
 /// `C [M, N] = A [M, K] * B [K, N]` for pointwise convolutions on small images, where N
 /// (pixels) is narrow and M (output channels) wide: ConvNeXt's 14x14 and 7x7 stages.
@@ -23,7 +22,7 @@ enum ChannelPanelGEMM {
     /// ConvNeXt-T's pointwise shapes, one thread, in the network: 49 and 196 pixels run at
     /// 140-160 GFLOP/s here against 80-130 there; at 784 pixels and more PackedGEMM wins
     /// (this kernel's transpose and its B reads cost more as K shrinks relative to N).
-    static func suits(pixels: Int) -> Bool { pixels <= (getenv("NXMAXPIX").map { Int(String(cString: $0))! } ?? 320) }
+    static func suits(pixels: Int) -> Bool { pixels <= 320 }
 
     /// A [M, K] packed as [K block][32-channel panel][k][32], zero channels past M.
     struct PackedA: Sendable {
@@ -35,25 +34,7 @@ enum ChannelPanelGEMM {
         init(_ a: UnsafePointer<Float>, lda: Int, m: Int, k: Int, transposed: Bool = false) {
             self.m = m
             self.k = k
-            let panels = (m + mr - 1) / mr
-            values = [Float](unsafeUninitializedCapacity: max(1, panels * mr * k)) { buffer, initialized in
-                let out = buffer.baseAddress!
-                var offset = 0
-                for k0 in stride(from: 0, to: k, by: kc) {
-                    let depth = min(kc, k - k0)
-                    for panel in 0..<panels {
-                        for channel in 0..<mr {
-                            let row = panel * mr + channel
-                            for kk in 0..<depth {
-                                let index = transposed ? (k0 + kk) * lda + row : row * lda + k0 + kk
-                                out[offset + kk * mr + channel] = row < m ? a[index] : 0
-                            }
-                        }
-                        offset += depth * mr
-                    }
-                }
-                initialized = max(1, panels * mr * k)
-            }
+            values = LinearSupport.packPanels(a, lda: lda, m: m, k: k, panelRows: mr, blockDepth: kc, transposed: transposed)
         }
 
         @inline(__always)

@@ -26,25 +26,7 @@ enum PackedGEMM {
         init(_ a: UnsafePointer<Float>, lda: Int, m: Int, k: Int, transposed: Bool = false) {
             self.m = m
             self.k = k
-            let panels = (m + mr - 1) / mr
-            values = [Float](unsafeUninitializedCapacity: max(1, panels * mr * k)) { buffer, initialized in
-                let out = buffer.baseAddress!
-                var offset = 0
-                for k0 in stride(from: 0, to: k, by: kc) {
-                    let depth = min(kc, k - k0)
-                    for panel in 0..<panels {
-                        for kk in 0..<depth {
-                            for r in 0..<mr {
-                                let row = panel * mr + r
-                                let index = transposed ? (k0 + kk) * lda + row : row * lda + k0 + kk
-                                out[offset + kk * mr + r] = row < m ? a[index] : 0
-                            }
-                        }
-                        offset += depth * mr
-                    }
-                }
-                initialized = max(1, panels * mr * k)
-            }
+            values = LinearSupport.packPanels(a, lda: lda, m: m, k: k, panelRows: mr, blockDepth: kc, transposed: transposed)
         }
 
         /// The panel for rows `panel * mr...` in the K block starting at `k0`.
