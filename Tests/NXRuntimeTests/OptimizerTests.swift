@@ -115,6 +115,43 @@ import NXIR
         #expect(difference < 1e-5)
     }
 
+    /// `Relu(Add(Conv(x), z))` becomes one FusedConv with z as its residual and Relu as its
+    /// activation, for every conv algorithm: the one-GEMM path in both GEMMs (few and many
+    /// pixels), Winograd, the implicit im2col and depthwise. A broadcasting Add stays.
+    @Test(arguments: [(8, 1, 1, 9), (8, 1, 1, 40), (32, 3, 1, 9), (8, 5, 1, 9), (8, 7, 8, 9), (6, 3, 2, 9)])
+    func residualAddFusesIntoConv(_ channels: Int, _ kernel: Int, _ group: Int, _ side: Int) throws {
+        let outputs = channels
+        let b = GraphBuilder(opset: 17)
+        let x = b.input("x", shape: Shape(fixed: [2, channels, side, side + 2]))
+        let z = b.input("z", shape: Shape(fixed: [2, outputs, side, side + 2]))
+        let w = b.initializer("w", Tensor(
+            shape: [outputs, channels / group, kernel, kernel], scalars: seededFloats(outputs * channels / group * kernel * kernel, seed: 21)))
+        let bias = b.initializer("wb", Tensor(shape: [outputs], scalars: seededFloats(outputs, seed: 22)))
+        let pad = kernel / 2
+        b.output(b.relu(b.add(b.conv(x, w, bias: bias, pads: [pad, pad, pad, pad], group: group), z)), name: "y")
+        let model = b.model()
+        let feeds = [
+            "x": Tensor(shape: [2, channels, side, side + 2], scalars: seededFloats(2 * channels * side * (side + 2), seed: 23)),
+            "z": Tensor(shape: [2, outputs, side, side + 2], scalars: seededFloats(2 * outputs * side * (side + 2), seed: 24)),
+        ]
+        let plain = try Session(model: model, options: SessionOptions(threads: 2, optimize: false)).run(feeds)["y"]!
+        let session = try Session(model: model, options: SessionOptions(threads: 2))
+        #expect(session.model.graph.nodes.map(\.opType) == ["FusedConv"])
+        #expect(session.model.graph.nodes.first?.inputs.count == 6)
+        #expect(session.model.graph.nodes.first?.attributes["activation"] == .string("Relu"))
+        let fused = try session.run(feeds)["y"]!
+        #expect(relativeDifference(try fused.floatValues(), try plain.floatValues()) < 1e-5)
+    }
+
+    @Test func broadcastingAddIsNotAResidual() throws {
+        let b = GraphBuilder(opset: 17)
+        let x = b.input("x", shape: Shape(fixed: [1, 4, 5, 5]))
+        let w = b.initializer("w", Tensor(shape: [4, 4, 1, 1], scalars: seededFloats(16, seed: 3)))
+        b.output(b.add(b.conv(x, w), b.initializer("shift", Tensor(shape: [4, 1, 1], scalars: seededFloats(4, seed: 4)))), name: "y")
+        var model = b.model()
+        #expect(try ResidualFusion().run(on: &model, registry: .standard) == false)
+    }
+
     @Test func preActivationStaysWhenTheActivationHasAnotherReader() throws {
         let b = GraphBuilder(opset: 17)
         let x = b.input("x", shape: [1, 4, 5, 5])
@@ -156,8 +193,9 @@ import NXIR
     }
 
     /// timm's ConvNeXt block as PyTorch exports it (channels-last MLP between two
-    /// Transposes, layer scale after them): the whole optimizer leaves a channels-first
-    /// LayerNorm and two 1x1 FusedConvs, no Transpose and no Mul, with the same outputs.
+    /// Transposes, layer scale and residual after them): the whole optimizer leaves a
+    /// channels-first LayerNorm and two 1x1 FusedConvs, the second adding the residual; no
+    /// Transpose, Mul or Add, and the same outputs.
     @Test func channelsLastBlockRunsChannelsFirst() throws {
         let b = GraphBuilder(opset: 17)
         let (c, hidden) = (8, 16)
@@ -174,7 +212,8 @@ import NXIR
         let model = b.model()
         let feeds = ["x": Tensor(shape: [1, c, 5, 6], scalars: seededFloats(c * 30, seed: 8))]
         let optimized = try Optimizer().optimize(model)
-        #expect(optimized.graph.nodes.map(\.opType) == ["LayerNormalizationChannels", "FusedConv", "FusedConv", "Add"])
+        #expect(optimized.graph.nodes.map(\.opType) == ["LayerNormalizationChannels", "FusedConv", "FusedConv"])
+        #expect(optimized.graph.nodes.last?.inputs.last == "x")
         let plain = try Session(model: model, options: SessionOptions(threads: 1, optimize: false)).run(feeds)["y"]!
         let fused = try Session(model: optimized, options: SessionOptions(threads: 1, optimize: false)).run(feeds)["y"]!
         #expect(relativeDifference(try fused.floatValues(), try plain.floatValues()) < 1e-5)

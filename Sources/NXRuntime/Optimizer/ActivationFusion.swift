@@ -13,8 +13,10 @@ struct ActivationFusion: FusionPass {
         let graph = model.graph
         let index = GraphIndex(graph)
         for (position, node) in graph.nodes.enumerated() {
+            // An ai.nx FusedConv without an activation (one that took a residual Add) too:
+            // its activation applies after the residual, as the graph's order says.
             let producesFusable = (node.domain.isEmpty && Self.fusedNames[node.opType] != nil)
-                || (node.domain == nxDomain && node.opType == "FusedMatMul")
+                || (node.domain == nxDomain && (node.opType == "FusedMatMul" || node.opType == "FusedConv"))
             guard producesFusable, node.attributes["activation"] == nil, let output = node.outputs.first,
                 let activationIndex = index.soleConsumer(output)
             else { continue }

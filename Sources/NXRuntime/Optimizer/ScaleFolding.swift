@@ -20,7 +20,8 @@ struct ScaleFolding: FusionPass {
                     let producerIndex = index.producer[value], index.soleConsumer(value) == mulIndex
                 else { continue }
                 let producer = graph.nodes[producerIndex]
-                guard producer.attributes["activation"] == nil, producer.attributes["input_activation"] == nil,
+                // Inputs past the bias (a pre-activation, a residual) would not be scaled.
+                guard producer.attributes["activation"] == nil, producer.inputs.count <= 3,
                     let folded = fold(producer, scale: scale, graph: graph)
                 else { continue }
                 var result = graph

@@ -42,10 +42,12 @@ enum EpilogueFusion {
         return kernel
     }
 
-    /// FusedConv: the fused activation, and the pre-activation (inputs 3 and 4, constant
-    /// per-channel scale and shift, with `input_activation = "Relu"`) when present.
+    /// FusedConv: the fused activation, the pre-activation (inputs 3 and 4, constant
+    /// per-channel scale and shift, with `input_activation = "Relu"`) and the residual
+    /// (input 5, added before the activation) when present.
     static func conv(_ context: KernelBuildContext) throws -> ConvKernel {
         var kernel = try Self.kernel(context, innerOp: "Conv") { try ConvKernel($0) }
+        kernel.addsResidual = context.hasInput(5)
         guard let name = try? context.string("input_activation", default: ""), !name.isEmpty else { return kernel }
         guard name == "Relu" else { throw KernelError("input_activation '\(name)' is not supported (Relu is)") }
         guard let scale = try context.constantInput(3)?.floatValues(), let shift = try context.constantInput(4)?.floatValues(),

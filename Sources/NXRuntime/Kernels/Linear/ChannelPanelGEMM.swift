@@ -55,7 +55,7 @@ enum ChannelPanelGEMM {
             return
         }
         epilogue.withTileFinish(Specialized(
-            a: a, b: b, ldb: ldb, n: n, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue, context: context))
+            a: a, b: b, ldb: ldb, n: n, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue, context: context), c: c)
     }
 
     private struct Specialized: TileFinishVisitor {
@@ -234,10 +234,10 @@ enum ChannelPanelGEMM {
                         var value = block[r]
                         if blockColumns == 16 {
                             if accumulate { value += load(line) }
-                            store(finish?(value, row: row) ?? value, line)
+                            store(finish?(value, row: row, at: line) ?? value, line)
                         } else {
                             if accumulate { for j in 0..<blockColumns { value[j] += line[j] } }
-                            if let finish { value = finish(value, row: row) }
+                            if let finish { value = finish(value, row: row, at: line, count: blockColumns) }
                             for j in 0..<blockColumns { line[j] = value[j] }
                         }
                     }

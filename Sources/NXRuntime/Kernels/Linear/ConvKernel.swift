@@ -26,6 +26,9 @@ struct ConvKernel: Kernel {
     var activation: UnaryFunction?
     /// Applied to the input as it is read (the optimizer's pre-activation fusion).
     var inputActivation: InputActivation?
+    /// Input 5, of the output's shape, is added before the activation (the optimizer's
+    /// residual fusion).
+    var addsResidual = false
 
     /// GEMM left operands packed at load: one per group (`matrix`, `taps`) or per group and
     /// transformed point (`winograd`).
@@ -182,6 +185,15 @@ struct ConvKernel: Kernel {
         let w = inputs[1]
         let b = inputs.count > 2 ? inputs[2] : nil
         let plan = try plan(x, w, b)
+        let residual = addsResidual && inputs.count > 5 ? inputs[5] : nil
+        if let residual {
+            try LinearSupport.requireFloat32(residual, "residual Z")
+            guard residual.shape == plan.outputShape else {
+                throw KernelError("residual Z is \(residual.shape), expected the output's shape \(plan.outputShape)")
+            }
+        } else if addsResidual {
+            throw KernelError("needs the residual input Z")
+        }
         let (y, yData) = context.allocateFloats(plan.outputShape)
         if y.elementCount == 0 { return [y] }
         let groupChannels = plan.channels / group, groupOutputs = plan.outputChannels / group
@@ -192,11 +204,19 @@ struct ConvKernel: Kernel {
         // Winograd and taps apply the pre-activation while padding; the others read X itself.
         let readsInPlace = algorithm == .depthwise || algorithm == .matrix
         let input = readsInPlace ? inputActivation.map { activated(x, $0, context: context) } ?? x : x
+        // The one-GEMM path adds a residual in its epilogue; the others run without their
+        // activation, then add the residual and activate in one pass.
+        let innerActivation = residual == nil || algorithm == .matrix ? activation : nil
         LinearSupport.withFloats(input) { xData in
             LinearSupport.withFloats(packedBias, b) { bData in
+                defer {
+                    if let residual, algorithm != .matrix {
+                        LinearSupport.withFloats(residual) { addResidual($0, to: yData, count: y.elementCount, context: context) }
+                    }
+                }
                 if algorithm == .depthwise, let w {
                     LinearSupport.withFloats(depthwiseWeight, w) { wData in
-                        runDepthwise(x: xData, w: wData, bias: bData, y: yData, plan: plan, context: context)
+                        runDepthwise(x: xData, w: wData, bias: bData, y: yData, plan: plan, activation: innerActivation, context: context)
                     }
                     return
                 }
@@ -208,7 +228,9 @@ struct ConvKernel: Kernel {
                     })
                 } ?? .rows([])
                 if algorithm == .matrix {
-                    runMatrix(x: xData, weights: prepared, bias: bData, y: yData, plan: plan, context: context)
+                    LinearSupport.withFloats(nil, residual) { zData in
+                        runMatrix(x: xData, weights: prepared, bias: bData, residual: zData, y: yData, plan: plan, context: context)
+                    }
                     return
                 }
                 guard case .rows(let matrices) = prepared else { return }
@@ -216,12 +238,12 @@ struct ConvKernel: Kernel {
                 case .winograd:
                     WinogradConvolution.run(
                         x: xData, weights: matrices, bias: bData, y: yData, batch: plan.batch, channels: plan.channels,
-                        outputChannels: plan.outputChannels, group: group, geometry: plan.geometry, activation: activation,
+                        outputChannels: plan.outputChannels, group: group, geometry: plan.geometry, activation: innerActivation,
                         inputActivation: inputActivation, context: context)
                 case .taps:
                     TapConvolution.run(
                         x: xData, weights: matrices, bias: bData, y: yData, batch: plan.batch, channels: plan.channels,
-                        outputChannels: plan.outputChannels, group: group, geometry: plan.geometry, activation: activation,
+                        outputChannels: plan.outputChannels, group: group, geometry: plan.geometry, activation: innerActivation,
                         inputActivation: inputActivation, context: context)
                 case .matrix, .depthwise:
                     break
@@ -242,7 +264,7 @@ struct ConvKernel: Kernel {
 
     private func runDepthwise(
         x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
-        plan: Plan, context: ExecutionContext
+        plan: Plan, activation: UnaryFunction?, context: ExecutionContext
     ) {
         DepthwiseConv2D.run(
             x: x, weights: w, bias: bias, y: y, planes: plan.batch * plan.channels, channels: plan.channels,
@@ -255,11 +277,20 @@ struct ConvKernel: Kernel {
         }
     }
 
+    /// Y = activation(Y + Z) for the algorithms whose epilogue has no residual (run without
+    /// their activation).
+    private func addResidual(_ z: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, count: Int, context: ExecutionContext) {
+        context.parallelFor(count, grain: 16384) { range in
+            for index in range { y[index] += z[index] }
+            activation?.map(y + range.lowerBound, y + range.lowerBound, count: range.count)
+        }
+    }
+
     /// One GEMM per image and group: on the image itself for a 1x1 stride-1 unpadded conv,
-    /// else on its im2col matrix.
+    /// else on its im2col matrix; the residual, when given, added in the epilogue.
     private func runMatrix(
-        x: UnsafePointer<Float>, weights: PreparedMatrices, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
-        plan: Plan, context: ExecutionContext
+        x: UnsafePointer<Float>, weights: PreparedMatrices, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
+        y: UnsafeMutablePointer<Float>, plan: Plan, context: ExecutionContext
     ) {
         let g = plan.geometry
         let groupChannels = plan.channels / group, groupOutputs = plan.outputChannels / group
@@ -279,7 +310,9 @@ struct ConvKernel: Kernel {
                     } else {
                         matrix = xg
                     }
-                    let epilogue = GEMMEpilogue(bias: bias.map { .perRow($0 + gi * groupOutputs) } ?? .none, activation: activation)
+                    let epilogue = GEMMEpilogue(
+                        bias: bias.map { .perRow($0 + gi * groupOutputs) } ?? .none, activation: activation,
+                        residual: residual.map { $0 + (n * plan.outputChannels + gi * groupOutputs) * outputSize })
                     switch weights {
                     case .rows(let matrices):
                         PackedGEMM.multiply(

@@ -81,7 +81,7 @@ enum PackedGEMM {
         // is stored (a tile stored and reloaded by a second pass cost GELU convolutions
         // 0.5-0.9 ms of 2.4 at 56x56).
         epilogue.withTileFinish(Specialized(
-            a: a, b: b, n: n, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue, context: context))
+            a: a, b: b, n: n, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue, context: context), c: c)
     }
 
     private struct Specialized: TileFinishVisitor {
@@ -146,7 +146,9 @@ enum PackedGEMM {
                             let col0 = n0 + column * nr, cols = min(nr, n0 + width - col0)
                             let tile = c + row0 * ldc + col0
                             if rows == mr && cols == nr {
-                                let tileFinish = finishing ? finish.map { TileFinish(bias: $0.bias.map { $0 + row0 }, function: $0.function) } : nil
+                                let tileFinish = finishing
+                                    ? finish.map { TileFinish(bias: $0.bias.map { $0 + row0 }, residualOffset: $0.residualOffset, function: $0.function) }
+                                    : nil
                                 kernel(depth, aPanel, packedB + column * depth * nr, tile, ldc, load: load, finish: tileFinish)
                                 if finishing && finish == nil {
                                     epilogue.apply(c, ldc: ldc, rows: row0..<(row0 + rows), columns: col0..<(col0 + cols))
@@ -241,8 +243,8 @@ enum PackedGEMM {
             let p = c + row * ldc
             var (w0, w1) = loadC ? (load(p) + v0, load(p + 16) + v1) : (v0, v1)
             if let finish {
-                w0 = finish(w0, row: row)
-                w1 = finish(w1, row: row)
+                w0 = finish(w0, row: row, at: p)
+                w1 = finish(w1, row: row, at: p + 16)
             }
             store(w0, p)
             store(w1, p + 16)

@@ -90,9 +90,12 @@ struct GEMMEpilogue {
 
     var bias: Bias = .none
     var activation: UnaryFunction?
+    /// Added before the activation: a matrix laid out as C (same row stride), element (r, c)
+    /// at `residual[r * ldc + c]`.
+    var residual: UnsafePointer<Float>?
 
     var isEmpty: Bool {
-        if case .none = bias { return activation == nil }
+        if case .none = bias { return activation == nil && residual == nil }
         return false
     }
 
@@ -111,19 +114,38 @@ struct GEMMEpilogue {
                 let start = values + columns.lowerBound
                 for column in 0..<width { line[column] += start[column] }
             }
+            if let residual {
+                let source = residual + row * ldc + columns.lowerBound
+                for column in 0..<width { line[column] += source[column] }
+            }
             activation?.map(line, line, count: width)
         }
     }
 }
 
-/// An epilogue's bias per row and activation, applied to a vector of one row of a tile while
-/// it is in registers (GEMM kernels call it just before storing).
+/// An epilogue's bias per row, residual and activation, applied to a vector of one row of a
+/// tile while it is in registers (GEMM kernels call it just before storing).
 struct TileFinish<F: FloatVectorFunction> {
     /// The bias of C's row 0 (indexed by absolute row), or nil.
     let bias: UnsafePointer<Float>?
+    /// How far the residual's element lies from C's (same layout), or nil.
+    let residualOffset: Int?
     let function: F
-    @inline(__always) func callAsFunction(_ v: SIMD16<Float>, row: Int) -> SIMD16<Float> {
-        function(bias.map { v + SIMD16(repeating: $0[row]) } ?? v)
+
+    /// The finished vector bound for `destination` (its first `count` lanes are real).
+    @inline(__always) func callAsFunction(
+        _ v: SIMD16<Float>, row: Int, at destination: UnsafeMutablePointer<Float>, count: Int = 16
+    ) -> SIMD16<Float> {
+        var x = bias.map { v + SIMD16(repeating: $0[row]) } ?? v
+        if let residualOffset {
+            let source = UnsafePointer(destination + residualOffset)
+            if count >= 16 {
+                x += UnsafeRawPointer(source).loadUnaligned(as: SIMD16<Float>.self)
+            } else {
+                for lane in 0..<count { x[lane] += source[lane] }
+            }
+        }
+        return function(x)
     }
 }
 
@@ -137,22 +159,26 @@ extension GEMMEpilogue {
     /// Calls `visitor` with this epilogue as a tile finish specialized for its activation;
     /// with nil when the bias runs per column (the caller then applies `self` to stored
     /// blocks instead).
-    func withTileFinish<Visitor: TileFinishVisitor>(_ visitor: Visitor) -> Visitor.Result {
+    func withTileFinish<Visitor: TileFinishVisitor>(_ visitor: Visitor, c: UnsafeMutablePointer<Float>) -> Visitor.Result {
+        let residualOffset = residual.map { $0 - UnsafePointer(c) }
         let rowBias: UnsafePointer<Float>?
         switch bias {
         case .perColumn: return visitor.visit(nil as TileFinish<IdentityFunction>?)
         case .perRow(let values): rowBias = values
         case .none: rowBias = nil
         }
-        guard let activation else { return visitor.visit(TileFinish(bias: rowBias, function: IdentityFunction())) }
-        return activation.accept(TileFinishAdapter(visitor: visitor, bias: rowBias))
+        guard let activation else {
+            return visitor.visit(TileFinish(bias: rowBias, residualOffset: residualOffset, function: IdentityFunction()))
+        }
+        return activation.accept(TileFinishAdapter(visitor: visitor, bias: rowBias, residualOffset: residualOffset))
     }
 }
 
 private struct TileFinishAdapter<Visitor: TileFinishVisitor>: FloatVectorFunctionVisitor {
     let visitor: Visitor
     let bias: UnsafePointer<Float>?
+    let residualOffset: Int?
     func visit<F: FloatVectorFunction>(_ function: F) -> Visitor.Result {
-        visitor.visit(TileFinish(bias: bias, function: function))
+        visitor.visit(TileFinish(bias: bias, residualOffset: residualOffset, function: function))
     }
 }
