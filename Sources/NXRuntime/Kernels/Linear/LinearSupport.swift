@@ -116,9 +116,12 @@ extension LinearSupport {
             for k0 in stride(from: 0, to: k, by: blockDepth) {
                 let depth = min(blockDepth, k - k0)
                 for panel in 0..<panels {
-                    for r in 0..<panelRows {
-                        let row = panel * panelRows + r
-                        for kk in 0..<depth {
+                    // The inner loop walks A's memory order: along k, or along rows when
+                    // transposed (strided reads made packing HistoNeXt's ConvTransposes slow).
+                    for outer in 0..<(transposed ? depth : panelRows) {
+                        for inner in 0..<(transposed ? panelRows : depth) {
+                            let (r, kk) = transposed ? (inner, outer) : (outer, inner)
+                            let row = panel * panelRows + r
                             let index = transposed ? (k0 + kk) * lda + row : row * lda + k0 + kk
                             out[offset + kk * panelRows + r] = row < m ? a[index] : 0
                         }
