@@ -28,18 +28,19 @@ final class WorkerPool: @unchecked Sendable {
     private let workerCount = Mutex(0)
     private static let spinLimit = 4096  // pauses: about 100 µs on this class of CPU
     static let maximumChunks = 0xFFFF
+    static let maximumWorkers = 63
 
     private typealias Body = (Int) -> Void
 
     /// Runs `body(chunk)` for every chunk in `0..<chunks` on up to `chunks` threads (this one
     /// included), returning when all have finished.
     func run(chunks: Int, _ body: (Int) -> Void) {
-        precondition(chunks <= Self.maximumChunks)
         if chunks <= 1 {
             if chunks == 1 { body(0) }
             return
         }
-        let acquired = submitting.withLock { busy -> Bool in
+        // More chunks than the claim word counts (an absurd --threads) go to GCD too.
+        let acquired = chunks <= Self.maximumChunks && submitting.withLock { busy -> Bool in
             if busy { return false }
             busy = true
             return true
@@ -52,7 +53,8 @@ final class WorkerPool: @unchecked Sendable {
             return
         }
         defer { submitting.withLock { $0 = false } }
-        startWorkers(upTo: chunks - 1)
+        // Workers claim chunks as they go, so a few can serve any chunk count.
+        startWorkers(upTo: min(chunks - 1, Self.maximumWorkers))
         withoutActuallyEscaping(body) { body in
             var box: Body = body
             withUnsafeMutablePointer(to: &box) { pointer in
