@@ -24,23 +24,10 @@ enum ChannelPanelGEMM {
     /// (this kernel's transpose and its B reads cost more as K shrinks relative to N).
     static func suits(pixels: Int) -> Bool { pixels <= 320 }
 
-    /// A [M, K] packed as [K block][32-channel panel][k][32], zero channels past M.
-    struct PackedA: Sendable {
-        let m: Int, k: Int
-        let values: [Float]
-        var panels: Int { (m + ChannelPanelGEMM.mr - 1) / ChannelPanelGEMM.mr }
-
-        /// Packs A, or with `transposed` the matrix whose (row, k) element is `a[k * lda + row]`.
-        init(_ a: UnsafePointer<Float>, lda: Int, m: Int, k: Int, transposed: Bool = false) {
-            self.m = m
-            self.k = k
-            values = LinearSupport.packPanels(a, lda: lda, m: m, k: k, panelRows: mr, blockDepth: kc, transposed: transposed)
-        }
-
-        @inline(__always)
-        func panel(_ base: UnsafePointer<Float>, k0: Int, panel: Int) -> UnsafePointer<Float> {
-            base + k0 * panels * mr + panel * min(kc, k - k0) * mr
-        }
+    /// A [M, K] packed as [K block][32-channel panel][k][32].
+    typealias PackedA = PackedPanels<Panels>
+    enum Panels: PanelShape {
+        static let rows = ChannelPanelGEMM.mr, depth = ChannelPanelGEMM.kc
     }
 
     /// C = A * B (or C += A * B when `accumulate`), then `epilogue` on C's rows.

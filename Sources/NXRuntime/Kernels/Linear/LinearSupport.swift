@@ -102,34 +102,4 @@ extension LinearSupport {
         guard let tensor else { return body(nil) }
         return withFloats(tensor, body)
     }
-
-    /// A [M, K] (or, `transposed`, the matrix whose (row, k) element is `a[k * lda + row]`)
-    /// as GEMM kernels stream it: [K block of `blockDepth`][panel of `panelRows` rows][k]
-    /// [row], zero rows past M.
-    static func packPanels(
-        _ a: UnsafePointer<Float>, lda: Int, m: Int, k: Int, panelRows: Int, blockDepth: Int, transposed: Bool
-    ) -> [Float] {
-        let panels = (m + panelRows - 1) / panelRows
-        return [Float](unsafeUninitializedCapacity: max(1, panels * panelRows * k)) { buffer, initialized in
-            let out = buffer.baseAddress!
-            var offset = 0
-            for k0 in stride(from: 0, to: k, by: blockDepth) {
-                let depth = min(blockDepth, k - k0)
-                for panel in 0..<panels {
-                    // The inner loop walks A's memory order: along k, or along rows when
-                    // transposed (strided reads made packing HistoNeXt's ConvTransposes slow).
-                    for outer in 0..<(transposed ? depth : panelRows) {
-                        for inner in 0..<(transposed ? panelRows : depth) {
-                            let (r, kk) = transposed ? (inner, outer) : (outer, inner)
-                            let row = panel * panelRows + r
-                            let index = transposed ? (k0 + kk) * lda + row : row * lda + k0 + kk
-                            out[offset + kk * panelRows + r] = row < m ? a[index] : 0
-                        }
-                    }
-                    offset += depth * panelRows
-                }
-            }
-            initialized = max(1, panels * panelRows * k)
-        }
-    }
 }

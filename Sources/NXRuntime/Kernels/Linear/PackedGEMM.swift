@@ -16,24 +16,10 @@ enum PackedGEMM {
     /// Columns of B packed at a time per thread: kc x 512 floats = 512 KiB, in L2.
     static let nc = 512
 
-    /// A [M, K] packed as [K block][M panel][k][mr], zero rows past M.
-    struct PackedA: Sendable {
-        let m: Int, k: Int
-        let values: [Float]
-        var panels: Int { (m + PackedGEMM.mr - 1) / PackedGEMM.mr }
-
-        /// Packs A, or with `transposed` the matrix whose (row, k) element is `a[k * lda + row]`.
-        init(_ a: UnsafePointer<Float>, lda: Int, m: Int, k: Int, transposed: Bool = false) {
-            self.m = m
-            self.k = k
-            values = LinearSupport.packPanels(a, lda: lda, m: m, k: k, panelRows: mr, blockDepth: kc, transposed: transposed)
-        }
-
-        /// The panel for rows `panel * mr...` in the K block starting at `k0`.
-        @inline(__always)
-        func panel(_ base: UnsafePointer<Float>, k0: Int, panel: Int) -> UnsafePointer<Float> {
-            base + k0 * panels * mr + panel * min(kc, k - k0) * mr
-        }
+    /// A [M, K] packed as [K block][12-row panel][k][12].
+    typealias PackedA = PackedPanels<Panels>
+    enum Panels: PanelShape {
+        static let rows = PackedGEMM.mr, depth = PackedGEMM.kc
     }
 
     /// B's rows: `ldb` apart, or anywhere, at offsets from `base` listed in a table (an
