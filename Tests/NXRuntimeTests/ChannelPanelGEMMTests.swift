@@ -8,8 +8,9 @@ import Testing
 @Suite struct ChannelPanelGEMMTests {
     /// Partial channel panels (M not a multiple of 32), partial pixel tiles (N not a multiple
     /// of 7, or of the 16-wide transpose blocks), several K blocks, accumulation, a per-row
-    /// bias and an activation, on 1 to 3 threads.
-    @Test(arguments: [(1, 1, 1), (33, 50, 300), (64, 7, 256), (100, 13, 513), (320, 49, 96)])
+    /// bias and an activation, on 1 to 3 threads; the last shapes make several panel groups
+    /// (a partial one last) for the threads to share.
+    @Test(arguments: [(1, 1, 1), (33, 50, 300), (64, 7, 256), (100, 13, 513), (320, 49, 96), (1000, 20, 300), (200, 196, 260)])
     func matchesDefinition(_ m: Int, _ n: Int, _ k: Int) throws {
         var random = LinearTestRandom(UInt64(m * 1000 + n * 10 + k))
         let a = random.floats(m * k), b = random.floats(k * n), bias = random.floats(m), initial = random.floats(m * n)
@@ -44,6 +45,18 @@ import Testing
                     "\(m)x\(n)x\(k), \(threads) threads, accumulate \(accumulate)")
             }
         }
+    }
+
+    /// Panel groups cover every panel once, in order; each group's scratch stays within its
+    /// budget unless it is a single panel; several threads get at least two groups each.
+    @Test(arguments: [(1, 28, 1), (64, 28, 1), (64, 28, 2), (16, 28, 2), (128, 7, 2), (3, 28, 4), (200, 46, 3)])
+    func panelGroupsCoverEveryPanel(_ panels: Int, _ tiles: Int, _ threads: Int) {
+        let groups = ChannelPanelGEMM.panelGroups(panels: panels, tiles: tiles, threads: threads)
+        let covered = (0..<groups.count).flatMap { Array(groups.range($0)) }
+        #expect(covered == Array(0..<panels))
+        let scratchBytes = groups.size * tiles * ChannelPanelGEMM.nr * ChannelPanelGEMM.mr * 4
+        #expect(groups.size == 1 || scratchBytes <= 128 << 10)
+        if threads > 1 && panels >= 2 * threads { #expect(groups.count >= 2 * threads) }
     }
 
     @Test func transposesSixteenBySixteen() {

@@ -49,6 +49,19 @@ public final class ExecutionContext: @unchecked Sendable {
     }
 }
 
+extension ExecutionContext {
+    /// Runs `body(index)` for every index in `0..<count`, each claimed by whichever of the
+    /// session's threads is free next: for items of uneven cost, or many more items than
+    /// threads, where fixed contiguous shares would leave one thread waiting for the other.
+    func parallelForEach(_ count: Int, _ body: (Int) -> Void) {
+        if threads == 1 || count <= 1 {
+            for index in 0..<count { body(index) }
+        } else {
+            WorkerPool.shared.run(chunks: count, threads: threads, body)
+        }
+    }
+}
+
 /// Carries a non-Sendable closure into `concurrentPerform`, whose iterations each call it on
 /// a disjoint range: the kernels' own partitioning is what makes that safe.
 struct UncheckedBox<T>: @unchecked Sendable {

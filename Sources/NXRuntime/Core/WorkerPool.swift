@@ -32,9 +32,9 @@ final class WorkerPool: @unchecked Sendable {
 
     private typealias Body = (Int) -> Void
 
-    /// Runs `body(chunk)` for every chunk in `0..<chunks` on up to `chunks` threads (this one
-    /// included), returning when all have finished.
-    func run(chunks: Int, _ body: (Int) -> Void) {
+    /// Runs `body(chunk)` for every chunk in `0..<chunks` on up to `min(chunks, threads)`
+    /// threads (this one included), returning when all have finished.
+    func run(chunks: Int, threads: Int = .max, _ body: (Int) -> Void) {
         if chunks <= 1 {
             if chunks == 1 { body(0) }
             return
@@ -54,7 +54,7 @@ final class WorkerPool: @unchecked Sendable {
         }
         defer { submitting.withLock { $0 = false } }
         // Workers claim chunks as they go, so a few can serve any chunk count.
-        startWorkers(upTo: min(chunks - 1, Self.maximumWorkers))
+        startWorkers(upTo: min(min(chunks, threads) - 1, Self.maximumWorkers))
         withoutActuallyEscaping(body) { body in
             var box: Body = body
             withUnsafeMutablePointer(to: &box) { pointer in

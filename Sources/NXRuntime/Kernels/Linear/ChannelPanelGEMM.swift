@@ -7,11 +7,11 @@ import CPUHints
 /// pads to 64 and N = 196 to 224 (23% and 12% of its work wasted), and its 12-row tiles
 /// stream a weight too large for L2 once per 32 columns. Here vectors run along M: the
 /// weight is packed at load in 32-channel panels, the micro-kernel keeps a 7-pixel x
-/// 32-channel tile in 14 registers and broadcasts 7 pixels of B per step straight from the
-/// activations (no packing of B). 7 divides every ConvNeXt stage at 224 (56², 28², 14², 7²)
-/// and most others closely. The tile comes out pixel-major, so each thread gathers its
-/// channels' tiles in a small pixel-major scratch and transposes it into C (16x16 blocks in
-/// registers) before the epilogue, while its rows are in cache.
+/// 32-channel tile in 14 registers and broadcasts 7 pixels of B per step (B is packed once
+/// per call in 7-pixel tiles). 7 divides every ConvNeXt stage at 224 (56², 28², 14², 7²)
+/// and most others closely. The tile comes out pixel-major, so each group of channel panels
+/// gathers its tiles in a small pixel-major scratch and transposes it into C (16x16 blocks
+/// in registers) before the epilogue, while its rows are in cache.
 enum ChannelPanelGEMM {
     typealias Vector = SIMD16<Float>
     /// Channels per panel (two vectors), pixels per tile, depth per K block (a 32 KiB panel
@@ -60,35 +60,31 @@ enum ChannelPanelGEMM {
         accumulate: Bool, finish: TileFinish<F>?, after epilogue: GEMMEpilogue, context: ExecutionContext
     ) {
         let serial = a.m * n * a.k < SGEMM.parallelThreshold
-        let chunks = serial ? 1 : min(context.threads, a.panels)
         let loops = serial ? context.singleThreaded() : context
-        let tiles = (n + nr - 1) / nr, width = a.panels * mr
+        let tiles = (n + nr - 1) / nr
+        let groups = panelGroups(panels: a.panels, tiles: tiles, threads: loops.threads)
         // B is packed once for all threads (each would otherwise pack all of it; at K = 1536
-        // that is a tenth of the work), split by rows of K. Then each thread runs its channel
-        // panels, block by block of K, into a pixel-major scratch [tiles * 7][panels * 32],
-        // and transposes its part into its rows of C. (Packing per K block instead, between
-        // the blocks, measured the same on one thread and 5-10% slower on two.)
-        ScratchPool.shared.withFloats(tiles * nr * width + a.k * tiles * nr) { scratch in
-            let packedB = scratch + tiles * nr * width
+        // that is a tenth of the work), split by rows of K.
+        ScratchPool.shared.withFloats(a.k * tiles * tileStride) { packedB in
             loops.parallelFor(a.k, grain: 64) { rows in
-                for row in rows {
-                    let k0 = row / kc * kc
-                    packB(b + k0 * ldb, ldb: ldb, rows: (row - k0)..<(row - k0 + 1), depth: min(kc, a.k - k0), n: n, into: packedB + k0 * tiles * nr)
-                }
+                packB(b, ldb: ldb, rows: rows, k: a.k, n: n, into: packedB)
             }
+            // Then each group of channel panels, claimed by whichever thread is free, runs
+            // block by block of K into a pixel-major scratch small enough to stay in L2, and
+            // is transposed into its rows of C right after its last block.
             a.values.withUnsafeBufferPointer { values in
-                loops.parallelFor(chunks) { range in
-                    for chunk in range {
-                        let panels = (a.panels * chunk / chunks)..<(a.panels * (chunk + 1) / chunks)
-                        guard !panels.isEmpty else { continue }
+                loops.parallelForEach(groups.count) { group in
+                    let panels = groups.range(group)
+                    ScratchPool.shared.withFloats(tiles * nr * panels.count * mr) { scratch in
+                        let width = panels.count * mr
                         for k0 in stride(from: 0, to: a.k, by: kc) {
                             multiplyBlock(
-                                a, values.baseAddress!, panels: panels, k0: k0, packedB: packedB + k0 * tiles * nr, tiles: tiles,
-                                scratch: scratch, width: width)
+                                a, values.baseAddress!, panels: panels, k0: k0, packedB: packedB + k0 * tiles * tileStride,
+                                tiles: tiles, scratch: scratch, width: width)
                         }
                         let rows = (panels.lowerBound * mr)..<min(a.m, panels.upperBound * mr)
                         transpose(
-                            scratch + rows.lowerBound, width: width, rows: rows, n: n, into: c, ldc: ldc,
+                            scratch, width: width, rows: rows, n: n, into: c, ldc: ldc,
                             accumulate: accumulate, finish: finish, after: epilogue)
                     }
                 }
@@ -96,8 +92,26 @@ enum ChannelPanelGEMM {
         }
     }
 
-    /// One thread's share of one K block: channel panels `panels` against every pixel tile,
-    /// into the pixel-major scratch (row stride `width`).
+    /// Channel panels split into consecutive groups, one work item each.
+    struct PanelGroups {
+        let panels: Int, size: Int
+        var count: Int { (panels + size - 1) / size }
+        func range(_ group: Int) -> Range<Int> { (group * size)..<min(panels, (group + 1) * size) }
+    }
+
+    /// Groups whose pixel-major scratch fits in about 128 KiB (so it is still in L2 when
+    /// transposed: a 1.6 MB scratch transposed after the last K block came back from L3), and
+    /// at least two per thread when there are several, so a thread that falls behind is
+    /// caught up by the other.
+    static func panelGroups(panels: Int, tiles: Int, threads: Int) -> PanelGroups {
+        let scratchBytesPerPanel = tiles * nr * mr * MemoryLayout<Float>.stride
+        var size = max(1, (128 << 10) / scratchBytesPerPanel)
+        if threads > 1 { size = min(size, max(1, panels / (2 * threads))) }
+        return PanelGroups(panels: panels, size: min(size, panels))
+    }
+
+    /// One group's share of one K block: its channel panels against every pixel tile, into
+    /// the group's pixel-major scratch (row stride `width`, the group's first channel at 0).
     private static func multiplyBlock(
         _ a: PackedA, _ packedA: UnsafePointer<Float>, panels: Range<Int>, k0: Int, packedB: UnsafePointer<Float>,
         tiles: Int, scratch: UnsafeMutablePointer<Float>, width: Int
@@ -109,34 +123,44 @@ enum ChannelPanelGEMM {
             // this panel (in L1), bring the next one into L2, a share per tile.
             let next: (UnsafePointer<Float>, depth: Int)? = panel + 1 < panels.upperBound
                 ? (aPanel + depth * mr, depth)
-                : k0 + kc < a.k ? (a.panel(packedA, k0: k0 + kc, panel: panels.lowerBound), min(kc, a.k - k0 - kc)) : nil
+                : k0 + kc < a.k ? (a.panel(packedA, k0: k0 + kc, panel: panels.lowerBound), min(kc, a.k - k0 - kc))
+                : panels.upperBound < a.panels ? (a.panel(packedA, k0: 0, panel: panels.upperBound), min(kc, a.k)) : nil
             let nextLines = (next?.depth ?? 0) * mr / 16
+            let column = (panel - panels.lowerBound) * mr
             for tile in 0..<tiles {
                 let firstLine = nextLines * tile / tiles, lines = nextLines * (tile + 1) / tiles - firstLine
                 kernel(
-                    depth, aPanel, packedB + tile * depth * nr, scratch + tile * nr * width + panel * mr, width, load: k0 > 0,
-                    prefetch: UnsafeRawPointer(next?.0 ?? aPanel) + firstLine * 64, prefetchLines: lines)
+                    depth, aPanel, packedB + tile * depth * tileStride, scratch + tile * nr * width + column, width,
+                    load: k0 > 0, prefetch: UnsafeRawPointer(next?.0 ?? aPanel) + firstLine * 64, prefetchLines: lines)
             }
         }
     }
 
-    /// Rows `rows` of a K block of B [depth, n] (row stride ldb) as 7-pixel tiles
-    /// [tile][k][7], zero pixels past n: each tile's steps then read 28 consecutive bytes
-    /// instead of a line per step.
+    /// Pixels of a tile as packed: 7 used, the eighth a pad, so each row of a tile is one
+    /// 8-float store.
+    static let tileStride = 8
+
+    /// Rows `rows` of B [k, n] (row stride ldb) as 7-pixel tiles per K block,
+    /// [K block][tile][k][8], zero pixels past n: each tile's steps then read 32 consecutive
+    /// bytes instead of a line per step.
     private static func packB(
-        _ b: UnsafePointer<Float>, ldb: Int, rows: Range<Int>, depth: Int, n: Int, into out: UnsafeMutablePointer<Float>
+        _ b: UnsafePointer<Float>, ldb: Int, rows: Range<Int>, k: Int, n: Int, into out: UnsafeMutablePointer<Float>
     ) {
         let tiles = (n + nr - 1) / nr
+        let fullTiles = (n - 1) / nr  // tiles whose eight-float load stays inside the row
         for row in rows {
+            let k0 = row / kc * kc, depth = min(kc, k - k0)
             let source = b + row * ldb
-            for tile in 0..<tiles {
+            let target = out + k0 * tiles * tileStride + (row - k0) * tileStride
+            for tile in 0..<fullTiles {
+                let pixels = UnsafeRawPointer(source + tile * nr).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(target + tile * depth * tileStride).storeBytes(of: pixels, as: SIMD8<Float>.self)
+            }
+            for tile in fullTiles..<tiles {
                 let col0 = tile * nr, cols = min(nr, n - col0)
-                let target = out + tile * depth * nr + row * nr
-                if cols == nr {
-                    for j in 0..<nr { target[j] = source[col0 + j] }
-                } else {
-                    for j in 0..<nr { target[j] = j < cols ? source[col0 + j] : 0 }
-                }
+                var pixels = SIMD8<Float>()
+                for j in 0..<cols { pixels[j] = source[col0 + j] }
+                UnsafeMutableRawPointer(target + tile * depth * tileStride).storeBytes(of: pixels, as: SIMD8<Float>.self)
             }
         }
     }
@@ -149,7 +173,7 @@ enum ChannelPanelGEMM {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
     }
 
-    /// T[7 x 32] (row stride ldt) = (load ? T : 0) + B tile [depth][7 pixels] ·
+    /// T[7 x 32] (row stride ldt) = (load ? T : 0) + B tile [depth][7 pixels (+ 1 pad)] ·
     /// A panel [depth][32]: pixel-major, channels along the vectors.
     @inline(never)
     private static func kernel(
@@ -178,7 +202,7 @@ enum ChannelPanelGEMM {
             x = Vector(repeating: pb[5]); c50.addProduct(x, a0); c51.addProduct(x, a1)
             x = Vector(repeating: pb[6]); c60.addProduct(x, a0); c61.addProduct(x, a1)
             pa += mr
-            pb += nr
+            pb += tileStride
         }
         @inline(__always) func put(_ row: Int, _ v0: Vector, _ v1: Vector) {
             let p = t + row * ldt
