@@ -13,3 +13,12 @@
 extern void *gotoblas;
 static inline void nx_reset_gotoblas(void) { gotoblas = 0; }
 void gotoblas_dynamic_init(void);
+
+// Stops OpenBLAS's own worker threads (pthread builds start them when the library loads).
+// Sessions run OpenBLAS on the caller's thread only, and an idle OpenBLAS worker spins in
+// sched_yield for about 0.1 s after each wake-up, taking a core from our own pool. Weak, so
+// a build of OpenBLAS without the threads server links too.
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+static inline void nx_stop_blas_threads(void) {
+    if (blas_thread_shutdown_) blas_thread_shutdown_();
+}
