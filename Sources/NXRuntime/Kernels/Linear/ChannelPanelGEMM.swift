@@ -92,22 +92,26 @@ enum ChannelPanelGEMM {
         }
     }
 
-    /// Channel panels split into consecutive groups, one work item each.
+    /// Channel panels split into `count` consecutive groups of nearly equal size (they differ
+    /// by at most one panel), one work item each.
     struct PanelGroups {
-        let panels: Int, size: Int
-        var count: Int { (panels + size - 1) / size }
-        func range(_ group: Int) -> Range<Int> { (group * size)..<min(panels, (group + 1) * size) }
+        let panels: Int, count: Int
+        func range(_ group: Int) -> Range<Int> { (panels * group / count)..<(panels * (group + 1) / count) }
     }
 
     /// Groups whose pixel-major scratch fits in about 128 KiB (so it is still in L2 when
-    /// transposed: a 1.6 MB scratch transposed after the last K block came back from L3), and
-    /// at least two per thread when there are several, so a thread that falls behind is
-    /// caught up by the other.
+    /// transposed: a 1.6 MB scratch transposed after the last K block came back from L3).
+    /// With several threads, a multiple of the thread count and at least two each, so equal
+    /// shares come out even and a thread that falls behind is caught up by the others.
     static func panelGroups(panels: Int, tiles: Int, threads: Int) -> PanelGroups {
         let scratchBytesPerPanel = tiles * nr * mr * MemoryLayout<Float>.stride
-        var size = max(1, (128 << 10) / scratchBytesPerPanel)
-        if threads > 1 { size = min(size, max(1, panels / (2 * threads))) }
-        return PanelGroups(panels: panels, size: min(size, panels))
+        let size = max(1, (128 << 10) / scratchBytesPerPanel)
+        var count = (panels + size - 1) / size
+        if threads > 1 {
+            count = max(count, 2 * threads)
+            count = (count + threads - 1) / threads * threads
+        }
+        return PanelGroups(panels: panels, count: max(1, min(count, panels)))
     }
 
     /// One group's share of one K block: its channel panels against every pixel tile, into
