@@ -72,7 +72,7 @@ public struct Tensor: Sendable, CustomStringConvertible {
             (0..<elementCount).map { convert(raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.stride, as: T.self)) }
         }
         switch dataType {
-        case .float32: return load(Float.self) { $0 }
+        case .float32: return try scalars(as: Float.self)  // one copy, not an element-wise map
         case .float64: return load(Double.self) { Float($0) }
         case .float16:
             #if arch(x86_64) || arch(arm64)

@@ -72,7 +72,7 @@ enum ChannelPanelGEMM {
             // Then each group of channel panels, claimed by whichever thread is free, runs
             // block by block of K into a pixel-major scratch small enough to stay in L2, and
             // is transposed into its rows of C right after its last block.
-            a.values.withUnsafeBufferPointer { values in
+            do { let values = UnsafeBufferPointer(start: a.values.pointer, count: a.values.count)
                 loops.parallelForEach(groups.count) { group in
                     let panels = groups.range(group)
                     ScratchPool.shared.withFloats(tiles * nr * panels.count * mr) { scratch in

@@ -81,18 +81,22 @@ struct ConvKernel: Kernel {
 
         /// The GEMM left operands: per group, the weight as a [M/group, C/group * taps] matrix
         /// (`matrix`, `taps`), or one matrix per transformed point (`winograd`).
-        func prepare(_ w: UnsafePointer<Float>, outputs: Int, groupChannels: Int, taps: Int, group: Int) -> [PackedGEMM.PackedA] {
+        func prepare(_ weight: Tensor, outputs: Int, groupChannels: Int, taps: Int, group: Int) -> [PackedGEMM.PackedA] {
             let groupOutputs = outputs / group
             let (layout, count): ([Float], Int)
             switch self {
             case .depthwise:
                 return []
             case .matrix, .taps:
+                let w = LinearSupport.unalignedFloats(weight)
                 return (0..<group).map { gi in
                     PackedGEMM.PackedA(w + gi * groupOutputs * groupChannels * taps, lda: groupChannels * taps, m: groupOutputs, k: groupChannels * taps)
                 }
             case .winograd:
-                (layout, count) = (WinogradConvolution.transformWeights(w, outputs: outputs, groupChannels: groupChannels, group: group), 16)
+                layout = LinearSupport.withFloats(weight) {
+                    WinogradConvolution.transformWeights($0, outputs: outputs, groupChannels: groupChannels, group: group)
+                }
+                count = 16
             }
             return layout.withUnsafeBufferPointer { values in
                 (0..<(group * count)).map { index in
@@ -123,15 +127,15 @@ struct ConvKernel: Kernel {
                     let kernel = try? attributes.kernel(weightSpatial: Array(weight.shape[2...]), rank: x.count - 2)
                     return kernel.flatMap { try? ConvGeometry.convolution(attributes, input: Array(x[2...]), kernel: $0).outputSize }
                 }
-                prepared = (algorithm, LinearSupport.withFloats(weight) { w in
-                    if algorithm == .matrix, let pixels, ChannelPanelGEMM.suits(pixels: pixels) {
-                        let groupOutputs = outputs / group, depth = groupChannels * taps
-                        return .channels((0..<group).map { gi in
-                            ChannelPanelGEMM.PackedA(w + gi * groupOutputs * depth, lda: depth, m: groupOutputs, k: depth)
-                        })
-                    }
-                    return .rows(algorithm.prepare(w, outputs: outputs, groupChannels: groupChannels, taps: taps, group: group))
-                })
+                if algorithm == .matrix, let pixels, ChannelPanelGEMM.suits(pixels: pixels) {
+                    let w = LinearSupport.unalignedFloats(weight)
+                    let groupOutputs = outputs / group, depth = groupChannels * taps
+                    prepared = (algorithm, .channels((0..<group).map { gi in
+                        ChannelPanelGEMM.PackedA(w + gi * groupOutputs * depth, lda: depth, m: groupOutputs, k: depth)
+                    }))
+                } else {
+                    prepared = (algorithm, .rows(algorithm.prepare(weight, outputs: outputs, groupChannels: groupChannels, taps: taps, group: group)))
+                }
             }
         }
         preparedWeights = prepared
@@ -223,9 +227,8 @@ struct ConvKernel: Kernel {
                 // A dropped weight was packed for exactly this algorithm (it depends on the
                 // weight's shape and the attributes only).
                 let prepared = preparedWeights.flatMap { $0.algorithm == algorithm ? $0.matrices : nil } ?? w.map { w in
-                    PreparedMatrices.rows(LinearSupport.withFloats(w) {
-                        algorithm.prepare($0, outputs: plan.outputChannels, groupChannels: groupChannels, taps: plan.geometry.kernelSize, group: group)
-                    })
+                    PreparedMatrices.rows(
+                        algorithm.prepare(w, outputs: plan.outputChannels, groupChannels: groupChannels, taps: plan.geometry.kernelSize, group: group))
                 } ?? .rows([])
                 if algorithm == .matrix {
                     LinearSupport.withFloats(nil, residual) { zData in

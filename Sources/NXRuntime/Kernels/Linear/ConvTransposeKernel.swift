@@ -32,9 +32,9 @@ struct ConvTransposeKernel: Kernel {
         packedWeights = try context.constantInput(1).map { weight in
             try LinearSupport.requireFloat32(weight, "weight")
             guard weight.rank >= 3, weight.shape[0] % group == 0 else { return .rows([]) }
-            return LinearSupport.withFloats(weight) {
-                Self.packWeights($0, shape: weight.shape, group: group, channelPanels: pixels.map(ChannelPanelGEMM.suits) ?? false)
-            }
+            return Self.packWeights(
+                LinearSupport.unalignedFloats(weight), shape: weight.shape, group: group,
+                channelPanels: pixels.map(ChannelPanelGEMM.suits) ?? false)
         }
         packedBias = try context.constantInput(2).map { try ConvKernel.pack($0, "bias") }
     }
@@ -43,7 +43,7 @@ struct ConvTransposeKernel: Kernel {
 
     /// Each group's Wᵀ, [M/group * k] x [C/group], packed for `PackedGEMM` or, with
     /// `channelPanels`, for `ChannelPanelGEMM`.
-    static func packWeights(_ w: UnsafePointer<Float>, shape: [Int], group: Int, channelPanels: Bool = false) -> ConvKernel.PreparedMatrices {
+    static func packWeights(_ w: UnalignedFloats, shape: [Int], group: Int, channelPanels: Bool = false) -> ConvKernel.PreparedMatrices {
         let groupChannels = shape[0] / group
         let rows = shape[1...].reduce(1, *)
         if channelPanels {
@@ -141,7 +141,7 @@ struct ConvTransposeKernel: Kernel {
         withExtendedLifetime(column.tensor) {
             LinearSupport.withFloats(x) { xData in
                 let weights = packedWeights.flatMap { $0.count == group ? $0 : nil }
-                    ?? w.map { w in LinearSupport.withFloats(w) { Self.packWeights($0, shape: w.shape, group: group) } } ?? .rows([])
+                    ?? w.map { w in Self.packWeights(LinearSupport.unalignedFloats(w), shape: w.shape, group: group) } ?? .rows([])
                 LinearSupport.withFloats(packedBias, b) { bData in
                     for n in 0..<batch {
                         for gi in 0..<group {

@@ -22,6 +22,12 @@ enum LinearSupport {
         return try copy.withUnsafeBufferPointer { try body($0.baseAddress!) }
     }
 
+    /// The tensor's floats where they lie, aligned or not: for code that reads each element
+    /// once, such as weight packing, which then needs no aligned copy first.
+    static func unalignedFloats(_ tensor: Tensor) -> UnalignedFloats {
+        UnalignedFloats(tensor.storage.bytes.baseAddress ?? UnsafeRawPointer(bitPattern: MemoryLayout<Float>.alignment)!)
+    }
+
     /// The tensor's floats copied into an array (never empty, so its pointer is non-nil).
     static func copiedFloats(_ tensor: Tensor) -> [Float] {
         let raw = tensor.storage.bytes
@@ -101,5 +107,25 @@ extension LinearSupport {
         if let packed { return packed.withPointer(body) }
         guard let tensor else { return body(nil) }
         return withFloats(tensor, body)
+    }
+}
+
+/// Floats read in place from bytes that need not be 4-byte aligned. Weights in a single-file
+/// .onnx sit at whatever offset protobuf put them (most of ours and PyTorch's are misaligned);
+/// x86 and ARM64 load misaligned floats at full speed, so packing reads them straight from
+/// the mapped file instead of copying each weight to an aligned array first (ConvNeXt-B:
+/// 350 MB of copies and page faults at load).
+struct UnalignedFloats {
+    let base: UnsafeRawPointer
+
+    init(_ base: UnsafeRawPointer) { self.base = base }
+    init(_ base: UnsafePointer<Float>) { self.base = UnsafeRawPointer(base) }
+
+    @inline(__always) subscript(index: Int) -> Float {
+        base.loadUnaligned(fromByteOffset: index &* MemoryLayout<Float>.stride, as: Float.self)
+    }
+
+    @inline(__always) static func + (floats: UnalignedFloats, offset: Int) -> UnalignedFloats {
+        UnalignedFloats(floats.base + offset * MemoryLayout<Float>.stride)
     }
 }

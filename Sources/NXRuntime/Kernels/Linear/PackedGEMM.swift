@@ -92,7 +92,7 @@ enum PackedGEMM {
         let splitRows = a.m > n
         let units = splitRows ? a.panels : panelsN
         let chunks = work < SGEMM.parallelThreshold ? 1 : min(context.threads, units)
-        a.values.withUnsafeBufferPointer { packedA in
+        do { let packedA = UnsafeBufferPointer(start: a.values.pointer, count: a.values.count)
             let run = { (chunk: Int) in
                 let first = units * chunk / chunks, last = units * (chunk + 1) / chunks
                 guard first < last else { return }
