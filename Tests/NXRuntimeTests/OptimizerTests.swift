@@ -195,10 +195,11 @@ import NXIR
     /// timm's ConvNeXt block as PyTorch exports it (channels-last MLP between two
     /// Transposes, layer scale and residual after them): the whole optimizer leaves a
     /// channels-first LayerNorm and two 1x1 FusedConvs, the second adding the residual; no
-    /// Transpose, Mul or Add, and the same outputs.
-    @Test func channelsLastBlockRunsChannelsFirst() throws {
+    /// Transpose, Mul or Add, and the same outputs. (20, 48) makes whole 16 x 16 blocks
+    /// and partial ones in the weight transposes.
+    @Test(arguments: [(8, 16), (20, 48)])
+    func channelsLastBlockRunsChannelsFirst(_ c: Int, _ hidden: Int) throws {
         let b = GraphBuilder(opset: 17)
-        let (c, hidden) = (8, 16)
         let x = b.input("x", shape: Shape(fixed: [1, c, 5, 6]))
         func constant(_ name: String, _ shape: [Int], _ seed: UInt64) -> Value {
             b.initializer(name, Tensor(shape: shape, scalars: seededFloats(shape.reduce(1, *), seed: seed)))
