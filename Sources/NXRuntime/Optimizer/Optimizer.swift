@@ -26,7 +26,12 @@ public struct Optimizer: Sendable {
         for _ in 0..<8 {
             var changed = false
             for pass in passes {
-                if try pass.run(on: &model, registry: registry) { changed = true }
+                if try pass.run(on: &model, registry: registry) {
+                    changed = true
+                    // A weight a pass rewrote (scaled, transposed) is freed now rather than
+                    // in the next round: PyTorch's ConvNeXt-T export held both copies at once.
+                    Self.dropUnreadInitializers(&model.graph)
+                }
                 // Passes that rewrite weights read them from the mapped file; their new
                 // copies replace them, so the file pages need not stay resident.
                 for tensor in model.graph.initializers.values { tensor.storage.dropResidentPages() }
@@ -34,5 +39,17 @@ public struct Optimizer: Sendable {
             if !changed { break }
         }
         return model
+    }
+
+    /// Removes initializers that no node reads and no graph output names.
+    static func dropUnreadInitializers(_ graph: inout Graph) {
+        var read = Set(graph.outputs.map(\.name))
+        for node in graph.nodes { read.formUnion(node.inputs) }
+        let unread = graph.initializers.filter { !read.contains($0.key) }
+        // A mapped weight's pages stay resident while the file is mapped unless dropped.
+        for (name, tensor) in unread {
+            tensor.storage.dropResidentPages()
+            graph.initializers[name] = nil
+        }
     }
 }
