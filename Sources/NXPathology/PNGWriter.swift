@@ -67,6 +67,9 @@ public enum PNGWriter {
             image.width = png_uint_32(width)
             image.height = png_uint_32(height)
             image.format = format
+            // zlib level 3 without row filters: deflate at libpng's default level took
+            // 0.3 s of `nx segment`'s output writing for a 1000 x 1000 image, 8% of its overhead.
+            image.flags = png_uint_32(PNG_IMAGE_FLAG_FAST)
             defer { png_image_free(&image) }
             var output = [UInt8](repeating: 0, count: capacity)
             var size = png_alloc_size_t(capacity)
