@@ -72,21 +72,20 @@ enum ChannelPanelGEMM {
             // Then each group of channel panels, claimed by whichever thread is free, runs
             // block by block of K into a pixel-major scratch small enough to stay in L2, and
             // is transposed into its rows of C right after its last block.
-            do { let values = UnsafeBufferPointer(start: a.values.pointer, count: a.values.count)
-                loops.parallelForEach(groups.count) { group in
-                    let panels = groups.range(group)
-                    ScratchPool.shared.withFloats(tiles * nr * panels.count * mr) { scratch in
-                        let width = panels.count * mr
-                        for k0 in stride(from: 0, to: a.k, by: kc) {
-                            multiplyBlock(
-                                a, values.baseAddress!, panels: panels, k0: k0, packedB: packedB + k0 * tiles * tileStride,
-                                tiles: tiles, scratch: scratch, width: width)
-                        }
-                        let rows = (panels.lowerBound * mr)..<min(a.m, panels.upperBound * mr)
-                        transpose(
-                            scratch, width: width, rows: rows, n: n, into: c, ldc: ldc,
-                            accumulate: accumulate, finish: finish, after: epilogue)
+            let packedA = a.values.pointer
+            loops.parallelForEach(groups.count) { group in
+                let panels = groups.range(group)
+                ScratchPool.shared.withFloats(tiles * nr * panels.count * mr) { scratch in
+                    let width = panels.count * mr
+                    for k0 in stride(from: 0, to: a.k, by: kc) {
+                        multiplyBlock(
+                            a, packedA, panels: panels, k0: k0, packedB: packedB + k0 * tiles * tileStride,
+                            tiles: tiles, scratch: scratch, width: width)
                     }
+                    let rows = (panels.lowerBound * mr)..<min(a.m, panels.upperBound * mr)
+                    transpose(
+                        scratch, width: width, rows: rows, n: n, into: c, ldc: ldc,
+                        accumulate: accumulate, finish: finish, after: epilogue)
                 }
             }
         }

@@ -92,20 +92,19 @@ enum PackedGEMM {
         let splitRows = a.m > n
         let units = splitRows ? a.panels : panelsN
         let chunks = work < SGEMM.parallelThreshold ? 1 : min(context.threads, units)
-        do { let packedA = UnsafeBufferPointer(start: a.values.pointer, count: a.values.count)
-            let run = { (chunk: Int) in
-                let first = units * chunk / chunks, last = units * (chunk + 1) / chunks
-                guard first < last else { return }
-                let (panels, columns) = splitRows ? (first..<last, 0..<n) : (0..<a.panels, first * nr..<min(n, last * nr))
-                multiplyBlock(
-                    a, packedA.baseAddress!, panels: panels, b: b, columns: columns, c: c, ldc: ldc,
-                    accumulate: accumulate, finish: finish, epilogue: epilogue)
-            }
-            if chunks == 1 {
-                run(0)
-            } else {
-                context.parallelFor(chunks) { range in range.forEach(run) }
-            }
+        let packedA = a.values.pointer
+        let run = { (chunk: Int) in
+            let first = units * chunk / chunks, last = units * (chunk + 1) / chunks
+            guard first < last else { return }
+            let (panels, columns) = splitRows ? (first..<last, 0..<n) : (0..<a.panels, first * nr..<min(n, last * nr))
+            multiplyBlock(
+                a, packedA, panels: panels, b: b, columns: columns, c: c, ldc: ldc,
+                accumulate: accumulate, finish: finish, epilogue: epilogue)
+        }
+        if chunks == 1 {
+            run(0)
+        } else {
+            context.parallelFor(chunks) { range in range.forEach(run) }
         }
     }
 
