@@ -120,6 +120,22 @@ private func grid(_ low: Float, _ high: Float, count: Int) -> [Float] {
         }
     }
 
+    /// GELU picks its path per vector (short polynomial, rational erf, erfc tail); a grid
+    /// keeps each vector on one path, so here every vector mixes lanes from all three.
+    @Test func geluMixesPathsWithinAVector() {
+        // The first pattern reaches the erfc tail in every vector; the second does so only
+        // once its scale passes 1.03 (-2.4 x 1.03 < -1.75√2), so its first vectors take the
+        // rational erf with lanes of every size.
+        let tail: [Float] = [-0.3, 0.9, 2.5, -1.2, -3.1, 6, -9, 0.05, 1.7, -2.4, -0.8, 3.9, -12, 0.4, -1.9, 12]
+        let rational: [Float] = [-0.3, 0.9, 2.5, -1.2, -2.2, 6, -2.4, 0.05, 1.7, -2.0, -0.8, 3.9, 9, 0.4, -1.9, 12]
+        let xs: [Float] = (0..<4000).map { (index: Int) -> Float in
+            let scale = 1 + Float(index / 32) * 0.001
+            return (index / 16 % 2 == 0 ? tail : rational)[index % 16] * scale
+        }
+        let (error, at) = maxRelativeError(xs, sweep(xs, ElementwiseMath.gelu)) { 0.5 * $0 * Foundation.erfc(-$0 / 2.0.squareRoot()) }
+        #expect(error < 3e-5, "gelu mixed-path max relative error \(error) at \(at)")
+    }
+
     /// Exact GELU keeps relative accuracy in the negative tail, where 1 + erf cancels, down
     /// to -12.7; below, the true value is under 1e-36 and GELU gives -0.
     @Test func geluNegativeTailIsRelativelyAccurate() {
