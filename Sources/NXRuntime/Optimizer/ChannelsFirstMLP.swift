@@ -76,34 +76,16 @@ struct ChannelsFirstMLP: FusionPass {
         return fused
     }
 
-    /// W [K, N] as Wᵀ [N, K, 1, 1], read in place (aligned or not) and written once, in
-    /// 16 x 16 blocks transposed in registers: an element-wise transpose through two array
-    /// copies took 60% of the load of PyTorch's ConvNeXt-T export.
+    /// W [K, N] as Wᵀ [N, K, 1, 1], read in place (aligned or not) by the Transpose kernel's
+    /// tiled transpose and written once: an element-wise transpose through two array copies
+    /// took 60% of the load of PyTorch's ConvNeXt-T export.
     static func transposed(_ weight: Tensor, rows k: Int, columns n: Int) -> Tensor {
-        typealias Vector = SIMD16<Float>
         let byteCount = k * n * MemoryLayout<Float>.stride
         let buffer = PageMemory.allocate(max(byteCount, MemoryLayout<Float>.stride), populated: true)
-        let source = LinearSupport.unalignedFloats(weight)
-        let target = buffer.bindMemory(to: Float.self).baseAddress!
-        withUnsafeTemporaryAllocation(of: Vector.self, capacity: 32) { scratch in
-            let block = scratch.baseAddress!
-            for row0 in stride(from: 0, to: k, by: 16) {
-                for column0 in stride(from: 0, to: n, by: 16) {
-                    if row0 + 16 <= k && column0 + 16 <= n {
-                        for r in 0..<16 {
-                            block[r] = (source.base + ((row0 + r) * n + column0) * 4).loadUnaligned(as: Vector.self)
-                        }
-                        ChannelPanelGEMM.transpose16(block, spare: block + 16)
-                        for c in 0..<16 {
-                            UnsafeMutableRawPointer(target + (column0 + c) * k + row0).storeBytes(of: block[c], as: Vector.self)
-                        }
-                    } else {
-                        for row in row0..<min(k, row0 + 16) {
-                            for column in column0..<min(n, column0 + 16) { target[column * k + row] = source[row * n + column] }
-                        }
-                    }
-                }
-            }
+        if let source = weight.storage.bytes.baseAddress, byteCount > 0 {
+            TransposeKernel.batchedTranspose(
+                source, buffer.baseAddress!, batch: 1, rows: k, columns: n, elementSize: MemoryLayout<Float>.stride,
+                context: ExecutionContext(threads: 1, pool: BufferPool()))
         }
         let storage = TensorStorage(lending: buffer, count: byteCount) { PageMemory.deallocate($0) }
         return Tensor(dataType: .float32, shape: [n, k, 1, 1], storage: storage)
