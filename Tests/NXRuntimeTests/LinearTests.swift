@@ -229,23 +229,43 @@ func linearErrorText(_ body: () throws -> Any) -> String {
         }
     }
 
-    /// ConvNeXt's 7x7 stride-1 depthwise path (bands of 8 output rows): heights that are and
-    /// are not multiples of 8, widths under 8 (8-lane vectors) and over, asymmetric pads.
-    @Test(arguments: [(7, 7, 3, 3), (14, 14, 3, 3), (13, 20, 3, 1), (56, 9, 2, 3), (1, 30, 3, 3), (17, 5, 0, 3)])
+    /// ConvNeXt's 7x7 stride-1 depthwise path (bands of 8 and 7 output rows): heights that
+    /// are and are not multiples of either, widths under 8 (8-lane vectors, whose stores
+    /// spill over several rows) and over 16 (several vectors a row), asymmetric pads, on 1
+    /// to 3 threads (a vector store may spill into the next plane only within one thread's
+    /// planes).
+    @Test(arguments: [
+        (7, 7, 3, 3), (14, 14, 3, 3), (13, 20, 3, 1), (56, 9, 2, 3), (1, 30, 3, 3), (17, 5, 0, 3), (28, 28, 3, 3),
+        (33, 37, 3, 3), (67, 7, 3, 3), (15, 2, 3, 3),
+    ])
     func depthwiseSevenBySevenMatchesReference(_ h: Int, _ wd: Int, _ padTop: Int, _ padLeft: Int) throws {
         var random = LinearTestRandom(UInt64(h * 100 + wd))
-        let c = 3, padBottom = 6 - padTop, padRight = 6 - padLeft
+        let c = 5, padBottom = 6 - padTop, padRight = 6 - padLeft
         let xShape = [2, c, h, wd], wShape = [c, 1, 7, 7]
         let x = random.floats(xShape.reduce(1, *)), w = random.floats(wShape.reduce(1, *)), bias = random.floats(c)
         let expected = referenceConv(
             x: x, xShape: xShape, w: w, wShape: wShape, bias: bias, group: c, strides: [1, 1], dilations: [1, 1],
             padsBegin: [padTop, padLeft], padsEnd: [padBottom, padRight])
-        let y = try runNode(
-            "Conv", inputs: [("x", Tensor(shape: xShape, scalars: x))],
-            constants: ["w": Tensor(shape: wShape, scalars: w), "w_bias": Tensor(shape: [c], scalars: bias)],
-            attributes: ["group": .int(c), "pads": .ints([padTop, padLeft, padBottom, padRight])])["y"]!
-        #expect(y.shape == expected.shape)
-        #expect(relativeDifference(try y.floatValues(), expected.values) < 1e-5)
+        for threads in 1...3 {
+            let y = try runNode(
+                "Conv", inputs: [("x", Tensor(shape: xShape, scalars: x))],
+                constants: ["w": Tensor(shape: wShape, scalars: w), "w_bias": Tensor(shape: [c], scalars: bias)],
+                attributes: ["group": .int(c), "pads": .ints([padTop, padLeft, padBottom, padRight])], threads: threads)["y"]!
+            #expect(y.shape == expected.shape)
+            #expect(relativeDifference(try y.floatValues(), expected.values) < 1e-5, "\(threads) threads")
+        }
+    }
+
+    /// Bands of 8 and 7 rows cover every height with the fewest rows: none wasted from 42 on
+    /// (every larger count is a sum of 7s and 8s), and never more than 7 below.
+    @Test func depthwiseBandsCoverEveryHeight() {
+        for height in 1...200 {
+            let plan = DepthwiseConv2D.BandPlan(height: height)
+            #expect(plan.coveredRows >= height, "height \(height)")
+            #expect(plan.coveredRows - height <= (height >= 42 ? 0 : 6), "height \(height): \(plan)")
+        }
+        #expect(DepthwiseConv2D.BandPlan(height: 14).sevens == 2)
+        #expect(DepthwiseConv2D.BandPlan(height: 56).coveredRows == 56)
     }
 
     /// im2col + GEMM and pointwise paths in 1-D, 2-D and 3-D, grouped and not.
@@ -520,6 +540,30 @@ func linearErrorText(_ body: () throws -> Any) -> String {
         }
         let noC = try runNode("Gemm", inputs: [("a", aTensor)], constants: ["b": bTensor], attributes: ["transA": .int(transA), "transB": .int(transB)])["y"]!
         #expect(relativeDifference(try noC.floatValues(), plain) < 1e-5)
+    }
+
+    /// One-row products (a classifier head) run as matrix-vector products, their columns
+    /// split between threads: every transpose, with and without C, on 1 to 3 threads.
+    @Test(arguments: [0, 1], [0, 1])
+    func oneRowProducts(_ transA: Int, _ transB: Int) throws {
+        var random = LinearTestRandom(UInt64(41 + transA * 2 + transB))
+        let (k, n) = (300, 701)
+        let a = random.floats(k), b = random.floats(k * n), c = random.floats(n)
+        let plain = referenceMatMul(a, [1, k], b, [k, n]).values
+        let bTensor = Tensor(
+            shape: transB == 1 ? [n, k] : [k, n],
+            scalars: transB == 1 ? (0..<(k * n)).map { b[($0 % k) * n + $0 / k] } : b)
+        let aTensor = Tensor(shape: transA == 1 ? [k, 1] : [1, k], scalars: a)
+        let attributes: [String: Attribute] = ["alpha": .float(0.5), "beta": .float(2), "transA": .int(transA), "transB": .int(transB)]
+        for threads in 1...3 {
+            let withC = try runNode(
+                "Gemm", inputs: [("a", aTensor), ("b", bTensor), ("c", Tensor(shape: [n], scalars: c))], attributes: attributes,
+                threads: threads)["y"]!
+            #expect(withC.shape == [1, n])
+            #expect(relativeDifference(try withC.floatValues(), (0..<n).map { 0.5 * plain[$0] + 2 * c[$0] }) < 1e-5)
+            let noC = try runNode("Gemm", inputs: [("a", aTensor)], constants: ["b": bTensor], attributes: attributes, threads: threads)["y"]!
+            #expect(relativeDifference(try noC.floatValues(), plain.map { 0.5 * $0 }) < 1e-5, "\(threads) threads")
+        }
     }
 
     @Test func badShapesAreReported() {

@@ -20,8 +20,9 @@ enum DepthwiseConv2D {
             && rows.dilation == 1 && columns.dilation == 1
         // The scratch plane covers every position a window reads; vectorized rows are also
         // wide enough for whole vectors past the last output column, and for 7x7 kernels
-        // tall enough for whole bands of 8 output rows.
-        let bandRows = sevenBySeven ? (rows.output + 7) / 8 * 8 : rows.output
+        // tall enough for whole bands.
+        let bands = BandPlan(height: rows.output)
+        let bandRows = sevenBySeven ? bands.coveredRows : rows.output
         let paddedHeight = (bandRows - 1) * rows.stride + rows.dilatedKernel
         let paddedWidth = vectorized
             ? (columns.output + lanes - 1) / lanes * lanes + (columns.kernel - 1) * columns.dilation
@@ -34,20 +35,23 @@ enum DepthwiseConv2D {
             ScratchPool.shared.withFloats(paddedHeight * paddedWidth) { scratch in
                 // The borders are zeroed once: every plane overwrites the same interior.
                 LinearSupport.fill(scratch, paddedHeight * paddedWidth, 0)
+                // Vector reads may run past a row into the next plane, never past X; vector
+                // stores past a row into the next plane of this range, never past it.
+                let inputEnd = x + planes * inputPlane, outputEnd = y + range.upperBound * outputPlane
                 for plane in range {
                     let channel = plane % channels
-                    pad(x + plane * inputPlane, rows, columns, into: scratch, height: paddedHeight, width: paddedWidth)
+                    pad(x + plane * inputPlane, rows, columns, into: scratch, height: paddedHeight, width: paddedWidth, readableEnd: inputEnd)
                     let w = weights + channel * taps
                     let b = bias?[channel] ?? 0
                     let out = y + plane * outputPlane
                     if sevenBySeven && lanes == 8 {
-                        convolve7x7(SIMD8<Float>.self, scratch, paddedWidth, w, b, out, rows.output, columns.output, columns.kernel)
+                        convolve7x7(SIMD8<Float>.self, scratch, paddedWidth, w, b, out, outputEnd, bands, rows.output, columns.output, columns.kernel)
                     } else if sevenBySeven {
-                        convolve7x7(SIMD16<Float>.self, scratch, paddedWidth, w, b, out, rows.output, columns.output, columns.kernel)
+                        convolve7x7(SIMD16<Float>.self, scratch, paddedWidth, w, b, out, outputEnd, bands, rows.output, columns.output, columns.kernel)
                     } else if vectorized && lanes == 8 {
-                        convolveVectorized(SIMD8<Float>.self, scratch, paddedWidth, w, b, out, rows, columns)
+                        convolveVectorized(SIMD8<Float>.self, scratch, paddedWidth, w, b, out, outputEnd, rows, columns)
                     } else if vectorized {
-                        convolveVectorized(SIMD16<Float>.self, scratch, paddedWidth, w, b, out, rows, columns)
+                        convolveVectorized(SIMD16<Float>.self, scratch, paddedWidth, w, b, out, outputEnd, rows, columns)
                     } else {
                         convolveScalar(scratch, paddedWidth, w, b, out, rows, columns)
                     }
@@ -57,19 +61,57 @@ enum DepthwiseConv2D {
     }
 
     /// Copies one input plane into the scratch plane's interior at (padBegin, padBegin); the
-    /// zero border around it is the caller's, set once. Rows are copied by an inline loop:
-    /// a library call per 14-float row of ConvNeXt's 14x14 planes cost more than the row.
+    /// zero border around it is the caller's, set once. Rows are copied inline: a library
+    /// call per 14-float row of ConvNeXt's 14x14 planes cost more than the row.
     private static func pad(
         _ source: UnsafePointer<Float>, _ rows: ConvDim, _ columns: ConvDim, into scratch: UnsafeMutablePointer<Float>,
-        height: Int, width: Int
+        height: Int, width: Int, readableEnd: UnsafePointer<Float>
     ) {
         let left = min(columns.padBegin, width)
         let copied = max(0, min(columns.input, width - left))
         for iy in 0..<max(0, min(rows.input, height - rows.padBegin)) where copied > 0 {
-            let line = scratch + (iy + rows.padBegin) * width + left
-            let from = source + iy * columns.input
-            for column in 0..<copied { line[column] = from[column] }
+            copyRow(
+                source + iy * columns.input, into: scratch + (iy + rows.padBegin) * width + left, count: copied,
+                readable: readableEnd - (source + iy * columns.input), writable: width - left)
         }
+    }
+
+    /// `count` floats in whole vectors. A row's tail goes as one vector with its extra lanes
+    /// zeroed when `readable` floats may be read and `writable` written (what lies right of
+    /// a scratch row's interior is its zero border, so zeros there change nothing); only
+    /// tails at the end of a plane go float by float.
+    @inline(__always)
+    private static func copyRow(
+        _ from: UnsafePointer<Float>, into line: UnsafeMutablePointer<Float>, count: Int, readable: Int, writable: Int
+    ) {
+        var j = 0
+        while j + 16 <= count {
+            UnsafeMutableRawPointer(line + j).storeBytes(of: load(from + j) as SIMD16<Float>, as: SIMD16<Float>.self)
+            j += 16
+        }
+        let tail = count - j
+        guard tail > 0 else { return }
+        if j + 16 <= min(readable, writable) {
+            let v: SIMD16<Float> = load(from + j)
+            UnsafeMutableRawPointer(line + j).storeBytes(of: keepingLanes(v, below: tail, as: SIMD16<Int32>.self), as: SIMD16<Float>.self)
+        } else if tail <= 8 && j + 8 <= min(readable, writable) {
+            let v: SIMD8<Float> = load(from + j)
+            UnsafeMutableRawPointer(line + j).storeBytes(of: keepingLanes(v, below: tail, as: SIMD8<Int32>.self), as: SIMD8<Float>.self)
+        } else {
+            for column in j..<count { line[column] = from[column] }
+        }
+    }
+
+    /// `v` with lanes from `count` on set to +0. Built from integer arithmetic: the stdlib's
+    /// lane comparisons (`.>=`) compile to a loop over the lanes.
+    @inline(__always)
+    private static func keepingLanes<V: SIMD, Bits: SIMD>(_ v: V, below count: Int, as _: Bits.Type) -> V
+    where V.Scalar == Float, Bits.Scalar == Int32 {
+        var indices = Bits()
+        for lane in 0..<Bits.scalarCount { indices[lane] = Int32(lane) }
+        // Lane index - count is negative (sign bit set) exactly for the lanes kept.
+        let keep = (indices &- Int32(truncatingIfNeeded: count)) &>> 31
+        return unsafeBitCast(unsafeBitCast(v, to: Bits.self) & keep, to: V.self)
     }
 
     @inline(__always)
@@ -77,87 +119,140 @@ enum DepthwiseConv2D {
         UnsafeRawPointer(pointer).loadUnaligned(as: Vector.self)
     }
 
-    /// Stores the first `count` lanes (all when `count` reaches the width).
+    /// Stores one output row's vector of `count` columns. A whole vector is stored even when
+    /// `count` is short, unless it would pass `writableEnd`: the lanes past the row land on
+    /// the next row's first columns (or the next plane's), which that row's own store writes
+    /// later (planes and rows are stored in increasing order, a row's vectors right to left).
     @inline(__always)
-    private static func store<Vector: SIMD>(_ value: Vector, _ pointer: UnsafeMutablePointer<Float>, count: Int) where Vector.Scalar == Float {
-        if count >= Vector.scalarCount {
+    private static func store<Vector: SIMD>(
+        _ value: Vector, _ pointer: UnsafeMutablePointer<Float>, count: Int, writableEnd: UnsafeMutablePointer<Float>
+    ) where Vector.Scalar == Float {
+        if count >= Vector.scalarCount || pointer + Vector.scalarCount <= writableEnd {
             UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Vector.self)
         } else {
             for lane in 0..<count { pointer[lane] = value[lane] }
         }
     }
 
-    /// 7x7, stride 1 (ConvNeXt's): bands of 8 output rows x one vector of columns, kept in 8
-    /// accumulators. For each kernel column the 7 weights stay in registers while the band's
-    /// 14 input rows are loaded once each, every row feeding the (up to 7) output rows whose
-    /// window holds it: 14 loads and 7 broadcasts per 56 fused multiply-adds, where one load
-    /// per multiply-add left the generic loop load-bound at half the FMA rate.
+    /// The column offsets of a row's vectors, right to left (see `store`).
+    @inline(__always)
+    private static func vectorColumns(width: Int, lanes: Int) -> StrideTo<Int> {
+        stride(from: (width - 1) / lanes * lanes, to: -1, by: -lanes)
+    }
+
+    /// How the 7x7 kernel cuts a plane's output rows into bands of 8 and of 7: the fewest
+    /// rows computed (each band computes all its rows), so 14 rows run as two bands of 7
+    /// (not 16 rows in two of 8) and 28 as four of 7.
+    struct BandPlan {
+        let eights: Int, sevens: Int
+        var coveredRows: Int { 8 * eights + 7 * sevens }
+
+        init(height: Int) {
+            var best = (eights: (height + 7) / 8, sevens: 0)
+            for sevens in 1...7 {
+                let eights = max(0, (height - 7 * sevens + 7) / 8)
+                if 8 * eights + 7 * sevens < 8 * best.eights + 7 * best.sevens { best = (eights, sevens) }
+            }
+            (self.eights, self.sevens) = best
+        }
+    }
+
+    protocol Band { static var rows: Int { get } }
+    enum BandOf8: Band { static var rows: Int { 8 } }
+    enum BandOf7: Band { static var rows: Int { 7 } }
+
+    /// 7x7, stride 1 (ConvNeXt's): bands of 8 (or 7) output rows x one vector of columns,
+    /// kept in 8 accumulators. For each kernel column the 7 weights stay in registers while
+    /// the band's 14 input rows are loaded once each, every row feeding the (up to 7) output
+    /// rows whose window holds it: 14 loads and 7 broadcasts per 56 fused multiply-adds,
+    /// where one load per multiply-add left the generic loop load-bound at half the FMA rate.
     @inline(__always)
     private static func convolve7x7<Vector: SIMD>(
         _: Vector.Type, _ scratch: UnsafePointer<Float>, _ width: Int, _ w: UnsafePointer<Float>, _ bias: Float,
-        _ out: UnsafeMutablePointer<Float>, _ outHeight: Int, _ outWidth: Int, _ kernelWidth: Int
+        _ out: UnsafeMutablePointer<Float>, _ writableEnd: UnsafeMutablePointer<Float>, _ bands: BandPlan, _ outHeight: Int, _ outWidth: Int, _ kernelWidth: Int
     ) where Vector.Scalar == Float {
-        let lanes = Vector.scalarCount
-        for oy in stride(from: 0, to: outHeight, by: 8) {
-            var ox = 0
-            while ox < outWidth {
-                var a0 = Vector(repeating: bias), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
-                let base = scratch + oy * width + ox
-                // `kernelWidth` is 7, but passed in: with a constant trip count LLVM unrolls
-                // this loop and stitches the overlapping loads of neighbouring columns
-                // together with shuffles, which ran slower than the loads themselves.
-                for kx in 0..<kernelWidth {
-                    let w0 = Vector(repeating: w[kx]), w1 = Vector(repeating: w[7 + kx]), w2 = Vector(repeating: w[14 + kx])
-                    let w3 = Vector(repeating: w[21 + kx]), w4 = Vector(repeating: w[28 + kx]), w5 = Vector(repeating: w[35 + kx])
-                    let w6 = Vector(repeating: w[42 + kx])
-                    let p = base + kx
-                    // Input row r of the band feeds output rows r - 6 ... r (weight row r - o).
-                    var v: Vector = load(p)
-                    a0.addProduct(w0, v)
-                    v = load(p + width)
-                    a0.addProduct(w1, v); a1.addProduct(w0, v)
-                    v = load(p + 2 * width)
-                    a0.addProduct(w2, v); a1.addProduct(w1, v); a2.addProduct(w0, v)
-                    v = load(p + 3 * width)
-                    a0.addProduct(w3, v); a1.addProduct(w2, v); a2.addProduct(w1, v); a3.addProduct(w0, v)
-                    v = load(p + 4 * width)
-                    a0.addProduct(w4, v); a1.addProduct(w3, v); a2.addProduct(w2, v); a3.addProduct(w1, v); a4.addProduct(w0, v)
-                    v = load(p + 5 * width)
-                    a0.addProduct(w5, v); a1.addProduct(w4, v); a2.addProduct(w3, v); a3.addProduct(w2, v); a4.addProduct(w1, v)
-                    a5.addProduct(w0, v)
-                    v = load(p + 6 * width)
-                    a0.addProduct(w6, v); a1.addProduct(w5, v); a2.addProduct(w4, v); a3.addProduct(w3, v); a4.addProduct(w2, v)
-                    a5.addProduct(w1, v); a6.addProduct(w0, v)
-                    v = load(p + 7 * width)
-                    a1.addProduct(w6, v); a2.addProduct(w5, v); a3.addProduct(w4, v); a4.addProduct(w3, v); a5.addProduct(w2, v)
-                    a6.addProduct(w1, v); a7.addProduct(w0, v)
-                    v = load(p + 8 * width)
-                    a2.addProduct(w6, v); a3.addProduct(w5, v); a4.addProduct(w4, v); a5.addProduct(w3, v); a6.addProduct(w2, v)
-                    a7.addProduct(w1, v)
-                    v = load(p + 9 * width)
-                    a3.addProduct(w6, v); a4.addProduct(w5, v); a5.addProduct(w4, v); a6.addProduct(w3, v); a7.addProduct(w2, v)
-                    v = load(p + 10 * width)
-                    a4.addProduct(w6, v); a5.addProduct(w5, v); a6.addProduct(w4, v); a7.addProduct(w3, v)
-                    v = load(p + 11 * width)
-                    a5.addProduct(w6, v); a6.addProduct(w5, v); a7.addProduct(w4, v)
-                    v = load(p + 12 * width)
-                    a6.addProduct(w6, v); a7.addProduct(w5, v)
+        var oy = 0
+        for _ in 0..<bands.eights {
+            convolveBand(BandOf8.self, Vector.self, scratch, width, w, bias, out, writableEnd, oy, outHeight, outWidth, kernelWidth)
+            oy += 8
+        }
+        for _ in 0..<bands.sevens {
+            convolveBand(BandOf7.self, Vector.self, scratch, width, w, bias, out, writableEnd, oy, outHeight, outWidth, kernelWidth)
+            oy += 7
+        }
+    }
+
+    /// One band of `B.rows` output rows from `oy`; rows past `outHeight` are computed but
+    /// not stored.
+    @inline(__always)
+    private static func convolveBand<B: Band, Vector: SIMD>(
+        _: B.Type, _: Vector.Type, _ scratch: UnsafePointer<Float>, _ width: Int, _ w: UnsafePointer<Float>, _ bias: Float,
+        _ out: UnsafeMutablePointer<Float>, _ writableEnd: UnsafeMutablePointer<Float>, _ oy: Int, _ outHeight: Int, _ outWidth: Int, _ kernelWidth: Int
+    ) where Vector.Scalar == Float {
+        let eight = B.rows == 8
+        for ox in vectorColumns(width: outWidth, lanes: Vector.scalarCount) {
+            var a0 = Vector(repeating: bias), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
+            let base = scratch + oy * width + ox
+            // `kernelWidth` is 7, but passed in: with a constant trip count LLVM unrolls
+            // this loop and stitches the overlapping loads of neighbouring columns
+            // together with shuffles, which ran slower than the loads themselves.
+            for kx in 0..<kernelWidth {
+                let w0 = Vector(repeating: w[kx]), w1 = Vector(repeating: w[7 + kx]), w2 = Vector(repeating: w[14 + kx])
+                let w3 = Vector(repeating: w[21 + kx]), w4 = Vector(repeating: w[28 + kx]), w5 = Vector(repeating: w[35 + kx])
+                let w6 = Vector(repeating: w[42 + kx])
+                let p = base + kx
+                // Input row r of the band feeds output rows r - 6 ... r (weight row r - o).
+                var v: Vector = load(p)
+                a0.addProduct(w0, v)
+                v = load(p + width)
+                a0.addProduct(w1, v); a1.addProduct(w0, v)
+                v = load(p + 2 * width)
+                a0.addProduct(w2, v); a1.addProduct(w1, v); a2.addProduct(w0, v)
+                v = load(p + 3 * width)
+                a0.addProduct(w3, v); a1.addProduct(w2, v); a2.addProduct(w1, v); a3.addProduct(w0, v)
+                v = load(p + 4 * width)
+                a0.addProduct(w4, v); a1.addProduct(w3, v); a2.addProduct(w2, v); a3.addProduct(w1, v); a4.addProduct(w0, v)
+                v = load(p + 5 * width)
+                a0.addProduct(w5, v); a1.addProduct(w4, v); a2.addProduct(w3, v); a3.addProduct(w2, v); a4.addProduct(w1, v)
+                a5.addProduct(w0, v)
+                v = load(p + 6 * width)
+                a0.addProduct(w6, v); a1.addProduct(w5, v); a2.addProduct(w4, v); a3.addProduct(w3, v); a4.addProduct(w2, v)
+                a5.addProduct(w1, v); a6.addProduct(w0, v)
+                v = load(p + 7 * width)
+                a1.addProduct(w6, v); a2.addProduct(w5, v); a3.addProduct(w4, v); a4.addProduct(w3, v); a5.addProduct(w2, v)
+                a6.addProduct(w1, v)
+                if eight { a7.addProduct(w0, v) }
+                v = load(p + 8 * width)
+                a2.addProduct(w6, v); a3.addProduct(w5, v); a4.addProduct(w4, v); a5.addProduct(w3, v); a6.addProduct(w2, v)
+                if eight { a7.addProduct(w1, v) }
+                v = load(p + 9 * width)
+                a3.addProduct(w6, v); a4.addProduct(w5, v); a5.addProduct(w4, v); a6.addProduct(w3, v)
+                if eight { a7.addProduct(w2, v) }
+                v = load(p + 10 * width)
+                a4.addProduct(w6, v); a5.addProduct(w5, v); a6.addProduct(w4, v)
+                if eight { a7.addProduct(w3, v) }
+                v = load(p + 11 * width)
+                a5.addProduct(w6, v); a6.addProduct(w5, v)
+                if eight { a7.addProduct(w4, v) }
+                v = load(p + 12 * width)
+                a6.addProduct(w6, v)
+                if eight {
+                    a7.addProduct(w5, v)
                     v = load(p + 13 * width)
                     a7.addProduct(w6, v)
                 }
-                let count = min(lanes, outWidth - ox)
-                let rows = min(8, outHeight - oy)
-                let o = out + oy * outWidth + ox
-                store(a0, o, count: count)
-                if rows > 1 { store(a1, o + outWidth, count: count) }
-                if rows > 2 { store(a2, o + 2 * outWidth, count: count) }
-                if rows > 3 { store(a3, o + 3 * outWidth, count: count) }
-                if rows > 4 { store(a4, o + 4 * outWidth, count: count) }
-                if rows > 5 { store(a5, o + 5 * outWidth, count: count) }
-                if rows > 6 { store(a6, o + 6 * outWidth, count: count) }
-                if rows > 7 { store(a7, o + 7 * outWidth, count: count) }
-                ox += lanes
             }
+            let count = min(Vector.scalarCount, outWidth - ox)
+            let rows = min(B.rows, outHeight - oy)
+            let o = out + oy * outWidth + ox
+            store(a0, o, count: count, writableEnd: writableEnd)
+            if rows > 1 { store(a1, o + outWidth, count: count, writableEnd: writableEnd) }
+            if rows > 2 { store(a2, o + 2 * outWidth, count: count, writableEnd: writableEnd) }
+            if rows > 3 { store(a3, o + 3 * outWidth, count: count, writableEnd: writableEnd) }
+            if rows > 4 { store(a4, o + 4 * outWidth, count: count, writableEnd: writableEnd) }
+            if rows > 5 { store(a5, o + 5 * outWidth, count: count, writableEnd: writableEnd) }
+            if rows > 6 { store(a6, o + 6 * outWidth, count: count, writableEnd: writableEnd) }
+            if eight && rows > 7 { store(a7, o + 7 * outWidth, count: count, writableEnd: writableEnd) }
         }
     }
 
@@ -165,7 +260,7 @@ enum DepthwiseConv2D {
     @inline(__always)
     private static func convolveVectorized<Vector: SIMD>(
         _: Vector.Type, _ scratch: UnsafePointer<Float>, _ width: Int, _ w: UnsafePointer<Float>, _ bias: Float,
-        _ out: UnsafeMutablePointer<Float>, _ rows: ConvDim, _ columns: ConvDim
+        _ out: UnsafeMutablePointer<Float>, _ writableEnd: UnsafeMutablePointer<Float>, _ rows: ConvDim, _ columns: ConvDim
     ) where Vector.Scalar == Float {
         let lanes = Vector.scalarCount
         let kh = rows.kernel, kw = columns.kernel, dh = rows.dilation, dw = columns.dilation
@@ -173,8 +268,7 @@ enum DepthwiseConv2D {
         let outWidth = columns.output
         var oy = 0
         while oy + 4 <= rows.output {
-            var ox = 0
-            while ox < outWidth {
+            for ox in vectorColumns(width: outWidth, lanes: lanes) {
                 var a0 = Vector(repeating: bias), a1 = a0, a2 = a0, a3 = a0
                 let base = scratch + oy * rowStep + ox
                 for ky in 0..<kh {
@@ -191,17 +285,15 @@ enum DepthwiseConv2D {
                 }
                 let count = min(lanes, outWidth - ox)
                 let o = out + oy * outWidth + ox
-                store(a0, o, count: count)
-                store(a1, o + outWidth, count: count)
-                store(a2, o + 2 * outWidth, count: count)
-                store(a3, o + 3 * outWidth, count: count)
-                ox += lanes
+                store(a0, o, count: count, writableEnd: writableEnd)
+                store(a1, o + outWidth, count: count, writableEnd: writableEnd)
+                store(a2, o + 2 * outWidth, count: count, writableEnd: writableEnd)
+                store(a3, o + 3 * outWidth, count: count, writableEnd: writableEnd)
             }
             oy += 4
         }
         while oy < rows.output {
-            var ox = 0
-            while ox < outWidth {
+            for ox in vectorColumns(width: outWidth, lanes: lanes) {
                 var a0 = Vector(repeating: bias), a1 = Vector(repeating: 0)
                 let base = scratch + oy * rowStep + ox
                 for ky in 0..<kh {
@@ -216,8 +308,7 @@ enum DepthwiseConv2D {
                     }
                     if kx < kw { a0.addProduct(Vector(repeating: taps[kx]), load(line + kx * dw)) }
                 }
-                store(a0 + a1, out + oy * outWidth + ox, count: min(lanes, outWidth - ox))
-                ox += lanes
+                store(a0 + a1, out + oy * outWidth + ox, count: min(lanes, outWidth - ox), writableEnd: writableEnd)
             }
             oy += 1
         }
