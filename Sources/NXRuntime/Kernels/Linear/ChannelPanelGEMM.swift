@@ -92,30 +92,16 @@ enum ChannelPanelGEMM {
     }
 
     /// Channel panels split into consecutive groups, one work item each.
-    struct PanelGroups {
-        /// Where each group starts, then the panel count.
-        let bounds: [Int]
-        var count: Int { bounds.count - 1 }
-        func range(_ group: Int) -> Range<Int> { bounds[group]..<bounds[group + 1] }
-    }
+    typealias PanelGroups = GuidedChunks
 
     /// Groups whose pixel-major scratch fits in about 128 KiB (so it is still in L2 when
-    /// transposed: a 1.6 MB scratch transposed after the last K block came back from L3).
-    /// With several threads, sizes shrink towards the end (guided scheduling: each group a
-    /// share of what is left), so the thread that finishes first waits at most about one
-    /// panel's time for the other, not a whole group's (a quarter of the op with 4 groups).
+    /// transposed: a 1.6 MB scratch transposed after the last K block came back from L3),
+    /// guided with several threads: the last groups are single panels, so the thread that
+    /// finishes first waits at most about one panel's time for the other, not a whole
+    /// group's (a quarter of the op with 4 groups).
     static func panelGroups(panels: Int, tiles: Int, threads: Int) -> PanelGroups {
         let scratchBytesPerPanel = tiles * nr * mr * MemoryLayout<Float>.stride
-        let budget = max(1, (128 << 10) / scratchBytesPerPanel)
-        var bounds = [0]
-        var start = 0
-        while start < panels {
-            let remaining = panels - start
-            let share = threads > 1 ? (remaining + 2 * threads - 1) / (2 * threads) : remaining
-            start += max(1, min(budget, share))
-            bounds.append(start)
-        }
-        return PanelGroups(bounds: bounds)
+        return GuidedChunks(units: panels, threads: threads, maximum: max(1, (128 << 10) / scratchBytesPerPanel))
     }
 
     /// One group's share of one K block: its channel panels against every pixel tile, into

@@ -91,21 +91,22 @@ enum PackedGEMM {
         // streams only its part of A: ConvNeXt's late stages, 49 or 196 columns).
         let splitRows = a.m > n
         let units = splitRows ? a.panels : panelsN
-        let chunks = work < SGEMM.parallelThreshold ? 1 : min(context.threads, units)
         let packedA = a.values.pointer
-        let run = { (chunk: Int) in
-            let first = units * chunk / chunks, last = units * (chunk + 1) / chunks
-            guard first < last else { return }
-            let (panels, columns) = splitRows ? (first..<last, 0..<n) : (0..<a.panels, first * nr..<min(n, last * nr))
+        let run = { (range: Range<Int>) in
+            let (panels, columns) = splitRows
+                ? (range, 0..<n) : (0..<a.panels, range.lowerBound * nr..<min(n, range.upperBound * nr))
             multiplyBlock(
                 a, packedA, panels: panels, b: b, columns: columns, c: c, ldc: ldc,
                 accumulate: accumulate, finish: finish, epilogue: epilogue)
         }
-        if chunks == 1 {
-            run(0)
-        } else {
-            context.parallelFor(chunks) { range in range.forEach(run) }
+        if work < SGEMM.parallelThreshold || context.threads == 1 || units == 1 {
+            run(0..<units)
+            return
         }
+        // Claimed dynamically in guided chunks; a column chunk streams all of A again, so
+        // none is narrower than 4 panels (128 columns).
+        let chunks = GuidedChunks(units: units, threads: context.threads, minimum: splitRows ? 1 : 4)
+        context.parallelForEach(chunks.count) { chunk in run(chunks.range(chunk)) }
     }
 
     /// One thread's share: A's row panels `panels` times columns `columns` of C, in
