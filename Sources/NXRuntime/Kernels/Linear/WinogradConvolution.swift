@@ -75,26 +75,26 @@ enum WinogradConvolution {
                         into: padded.data, inputActivation: inputActivation, firstChannel: gi * shape.groupChannels, context: context)
                     let output = y + (n * outputChannels + gi * shape.groupOutputs) * shape.outputSize
                     let groupBias = bias.map { $0 + gi * shape.groupOutputs }
-                    context.parallelFor(shape.blockCount) { blocks in
+                    // Blocks are claimed one at a time: with fixed shares, a core the host
+                    // slowed kept the other waiting.
+                    context.parallelForEach(shape.blockCount) { block in
                         let serial = context.singleThreaded()
                         ScratchPool.shared.withFloats(16 * (shape.groupChannels + shape.groupOutputs) * shape.blockStride + lanes) { scratch in
                             let v = scratch
                             let m = scratch + 16 * shape.groupChannels * shape.blockStride
-                            for block in blocks {
-                                let firstTileRow = block * shape.blockTileRows
-                                let tileRows = min(shape.blockTileRows, shape.tilesY - firstTileRow)
-                                let tiles = tileRows * shape.tilesX
-                                transformInput(UnsafePointer(padded.data), shape, firstTileRow: firstTileRow, tileRows: tileRows, into: v)
-                                for point in 0..<16 {
-                                    PackedGEMM.multiply(
-                                        weights[gi * 16 + point], b: v + point * shape.groupChannels * shape.blockStride,
-                                        ldb: shape.blockStride, n: tiles, c: m + point * shape.groupOutputs * shape.blockStride,
-                                        ldc: shape.blockStride, context: serial)
-                                }
-                                transformOutput(
-                                    m, shape, firstTileRow: firstTileRow, tileRows: tileRows, bias: groupBias, activation: activation,
-                                    into: output)
+                            let firstTileRow = block * shape.blockTileRows
+                            let tileRows = min(shape.blockTileRows, shape.tilesY - firstTileRow)
+                            let tiles = tileRows * shape.tilesX
+                            transformInput(UnsafePointer(padded.data), shape, firstTileRow: firstTileRow, tileRows: tileRows, into: v)
+                            for point in 0..<16 {
+                                PackedGEMM.multiply(
+                                    weights[gi * 16 + point], b: v + point * shape.groupChannels * shape.blockStride,
+                                    ldb: shape.blockStride, n: tiles, c: m + point * shape.groupOutputs * shape.blockStride,
+                                    ldc: shape.blockStride, context: serial)
                             }
+                            transformOutput(
+                                m, shape, firstTileRow: firstTileRow, tileRows: tileRows, bias: groupBias, activation: activation,
+                                into: output)
                         }
                     }
                 }
