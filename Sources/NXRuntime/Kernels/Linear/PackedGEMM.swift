@@ -109,7 +109,7 @@ enum PackedGEMM {
         context.parallelForEach(chunks.count) { chunk in run(chunks.range(chunk)) }
     }
 
-    /// One thread's share: A's row panels `panels` times columns `columns` of C, in
+    /// One chunk of work: A's row panels `panels` times columns `columns` of C, in
     /// nc-wide slabs.
     private static func multiplyBlock<F: FloatVectorFunction>(
         _ a: PackedA, _ packedA: UnsafePointer<Float>, panels rowPanels: Range<Int>, b: RowsOfB,
