@@ -14,9 +14,9 @@ import CPUHints
 /// in registers) before the epilogue, while its rows are in cache.
 enum ChannelPanelGEMM {
     typealias Vector = SIMD16<Float>
-    /// Channels per panel (two vectors), pixels per tile, depth per K block (a 32 KiB panel
+    /// Channels per panel (four vectors), pixels per tile, depth per K block (a 32 KiB panel
     /// block stays in L1 while every pixel tile passes over it).
-    static let mr = 32, nr = 7, kc = 256
+    static let mr = 64, nr = 6, kc = 128
 
     /// Whether outputs of this many pixels run faster here than in PackedGEMM. Measured on
     /// ConvNeXt-T's pointwise shapes, one thread, in the network: 49 and 196 pixels run at
@@ -80,7 +80,7 @@ enum ChannelPanelGEMM {
                     for k0 in stride(from: 0, to: a.k, by: kc) {
                         multiplyBlock(
                             a, packedA, panels: panels, k0: k0, packedB: packedB + k0 * tiles * tileStride,
-                            tiles: tiles, scratch: scratch, width: width)
+                            n: n, scratch: scratch, width: width)
                     }
                     let rows = (panels.lowerBound * mr)..<min(a.m, panels.upperBound * mr)
                     transpose(
@@ -108,13 +108,14 @@ enum ChannelPanelGEMM {
     /// the group's pixel-major scratch (row stride `width`, the group's first channel at 0).
     private static func multiplyBlock(
         _ a: PackedA, _ packedA: UnsafePointer<Float>, panels: Range<Int>, k0: Int, packedB: UnsafePointer<Float>,
-        tiles: Int, scratch: UnsafeMutablePointer<Float>, width: Int
+        n: Int, scratch: UnsafeMutablePointer<Float>, width: Int
     ) {
         let depth = min(kc, a.k - k0)
+        let tiles = (n + nr - 1) / nr, fullTiles = n / nr
         for panel in panels {
             let aPanel = a.panel(packedA, k0: k0, panel: panel)
             // The weights stream from memory once per call: while the pixel tiles run over
-            // this panel (in L1), bring the next one into L2, a share per tile.
+            // this panel (in L1), bring the next one into L2, a share per full tile.
             let next: (UnsafePointer<Float>, depth: Int)? = panel + 1 < panels.upperBound
                 ? (aPanel + depth * mr, depth)
                 : k0 + kc < a.k ? (a.panel(packedA, k0: k0 + kc, panel: panels.lowerBound), min(kc, a.k - k0 - kc))
@@ -122,16 +123,22 @@ enum ChannelPanelGEMM {
             let nextLines = (next?.depth ?? 0) * mr / 16
             let column = (panel - panels.lowerBound) * mr
             for tile in 0..<tiles {
-                let firstLine = nextLines * tile / tiles, lines = nextLines * (tile + 1) / tiles - firstLine
+                let bTile = packedB + tile * depth * tileStride, tTile = scratch + tile * nr * width + column
+                let pixels = min(nr, n - tile * nr)
+                guard pixels == nr else {
+                    tailKernel(pixels: pixels, depth, aPanel, bTile, tTile, width, load: k0 > 0)
+                    continue
+                }
+                let firstLine = nextLines * tile / fullTiles, lines = nextLines * (tile + 1) / fullTiles - firstLine
                 kernel(
-                    depth, aPanel, packedB + tile * depth * tileStride, scratch + tile * nr * width + column, width,
+                    depth, aPanel, bTile, tTile, width,
                     load: k0 > 0, prefetch: UnsafeRawPointer(next?.0 ?? aPanel) + firstLine * 64, prefetchLines: lines)
             }
         }
     }
 
-    /// Pixels of a tile as packed: 7 used, the eighth a pad, so each row of a tile is one
-    /// 8-float store.
+    /// Pixels of a tile as packed: 6 used, two pads, so each row of a tile is one 8-float
+    /// store.
     static let tileStride = 8
 
     /// Rows `rows` of B [k, n] (row stride ldb) as 7-pixel tiles per K block,
@@ -141,7 +148,7 @@ enum ChannelPanelGEMM {
         _ b: UnsafePointer<Float>, ldb: Int, rows: Range<Int>, k: Int, n: Int, into out: UnsafeMutablePointer<Float>
     ) {
         let tiles = (n + nr - 1) / nr
-        let fullTiles = (n - 1) / nr  // tiles whose eight-float load stays inside the row
+        let fullTiles = max(0, (n - tileStride) / nr + 1)  // tiles whose eight-float load stays inside the row
         for row in rows {
             let k0 = row / kc * kc, depth = min(kc, k - k0)
             let source = b + row * ldb
@@ -167,49 +174,98 @@ enum ChannelPanelGEMM {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
     }
 
-    /// T[7 x 32] (row stride ldt) = (load ? T : 0) + B tile [depth][7 pixels (+ 1 pad)] ·
-    /// A panel [depth][32]: pixel-major, channels along the vectors.
+    /// T[6 x 64] (row stride ldt) = (load ? T : 0) + B tile [depth][6 pixels (+ 2 pad)] ·
+    /// A panel [depth][64], after prefetching `prefetchLines` lines of the next panel into L2.
     @inline(never)
     private static func kernel(
         _ depth: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ t: UnsafeMutablePointer<Float>,
         _ ldt: Int, load loadT: Bool, prefetch: UnsafeRawPointer, prefetchLines: Int
     ) {
-        var c00 = Vector(), c01 = Vector(), c10 = Vector(), c11 = Vector(), c20 = Vector(), c21 = Vector()
-        var c30 = Vector(), c31 = Vector(), c40 = Vector(), c41 = Vector(), c50 = Vector(), c51 = Vector()
-        var c60 = Vector(), c61 = Vector()
-        var pa = a, pb = b
-        // One prefetch every `spacing` steps, spread over the loop.
-        let spacing = max(1, depth / max(1, prefetchLines))
-        var nextPrefetch = 0, prefetched = 0
-        for step in 0..<depth {
-            if step == nextPrefetch && prefetched < prefetchLines {
-                nx_prefetch_l2(prefetch + prefetched * 64)
-                prefetched += 1
-                nextPrefetch += spacing
-            }
-            let a0 = load(pa), a1 = load(pa + 16)
-            var x = Vector(repeating: pb[0]); c00.addProduct(x, a0); c01.addProduct(x, a1)
-            x = Vector(repeating: pb[1]); c10.addProduct(x, a0); c11.addProduct(x, a1)
-            x = Vector(repeating: pb[2]); c20.addProduct(x, a0); c21.addProduct(x, a1)
-            x = Vector(repeating: pb[3]); c30.addProduct(x, a0); c31.addProduct(x, a1)
-            x = Vector(repeating: pb[4]); c40.addProduct(x, a0); c41.addProduct(x, a1)
-            x = Vector(repeating: pb[5]); c50.addProduct(x, a0); c51.addProduct(x, a1)
-            x = Vector(repeating: pb[6]); c60.addProduct(x, a0); c61.addProduct(x, a1)
-            pa += mr
-            pb += tileStride
+        tile(pixels: 6, depth, a, b, t, ldt, load: loadT, prefetch: prefetch, prefetchLines: prefetchLines)
+    }
+
+    /// The last tile of an image whose pixel count is not a multiple of 6.
+    @inline(never)
+    private static func tailKernel(
+        pixels: Int, _ depth: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ t: UnsafeMutablePointer<Float>,
+        _ ldt: Int, load loadT: Bool
+    ) {
+        switch pixels {
+        case 1: tile(pixels: 1, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
+        case 2: tile(pixels: 2, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
+        case 3: tile(pixels: 3, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
+        case 4: tile(pixels: 4, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
+        default: tile(pixels: 5, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
         }
-        @inline(__always) func put(_ row: Int, _ v0: Vector, _ v1: Vector) {
+    }
+
+    /// The first `pixels` rows of a 6 x 64 tile, pixel-major, channels along the vectors:
+    /// 24 accumulators, 4 weight vectors and a broadcast, so each step is 10 loads and 24
+    /// FMAs with no other work (the 7 x 32 tile it replaced needed 9 loads for 14 FMAs and
+    /// fell behind whenever the core's issue slots were shared). `pixels` is a constant
+    /// at every call, so unused accumulators compile away.
+    @inline(__always)
+    private static func tile(
+        pixels: Int, _ depth: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ t: UnsafeMutablePointer<Float>,
+        _ ldt: Int, load loadT: Bool, prefetch: UnsafeRawPointer, prefetchLines: Int
+    ) {
+        var c00 = Vector(), c01 = Vector(), c02 = Vector(), c03 = Vector()
+        var c10 = Vector(), c11 = Vector(), c12 = Vector(), c13 = Vector()
+        var c20 = Vector(), c21 = Vector(), c22 = Vector(), c23 = Vector()
+        var c30 = Vector(), c31 = Vector(), c32 = Vector(), c33 = Vector()
+        var c40 = Vector(), c41 = Vector(), c42 = Vector(), c43 = Vector()
+        var c50 = Vector(), c51 = Vector(), c52 = Vector(), c53 = Vector()
+        var pa = a, pb = b
+        // The prefetches are spread over the steps, a few per 8 (a burst of them at the start
+        // stalled the loads behind them), with no test in the steps themselves.
+        let chunks = (depth + 7) / 8
+        var line = 0
+        for chunk in 0..<chunks {
+            let end = prefetchLines * (chunk + 1) / chunks
+            while line < end {
+                nx_prefetch_l2(prefetch + line * 64)
+                line += 1
+            }
+            for _ in 0..<min(8, depth - chunk * 8) {
+                let a0 = load(pa), a1 = load(pa + 16), a2 = load(pa + 32), a3 = load(pa + 48)
+                var x = Vector(repeating: pb[0])
+                c00.addProduct(x, a0); c01.addProduct(x, a1); c02.addProduct(x, a2); c03.addProduct(x, a3)
+                if pixels > 1 {
+                    x = Vector(repeating: pb[1])
+                    c10.addProduct(x, a0); c11.addProduct(x, a1); c12.addProduct(x, a2); c13.addProduct(x, a3)
+                }
+                if pixels > 2 {
+                    x = Vector(repeating: pb[2])
+                    c20.addProduct(x, a0); c21.addProduct(x, a1); c22.addProduct(x, a2); c23.addProduct(x, a3)
+                }
+                if pixels > 3 {
+                    x = Vector(repeating: pb[3])
+                    c30.addProduct(x, a0); c31.addProduct(x, a1); c32.addProduct(x, a2); c33.addProduct(x, a3)
+                }
+                if pixels > 4 {
+                    x = Vector(repeating: pb[4])
+                    c40.addProduct(x, a0); c41.addProduct(x, a1); c42.addProduct(x, a2); c43.addProduct(x, a3)
+                }
+                if pixels > 5 {
+                    x = Vector(repeating: pb[5])
+                    c50.addProduct(x, a0); c51.addProduct(x, a1); c52.addProduct(x, a2); c53.addProduct(x, a3)
+                }
+                pa += mr
+                pb += tileStride
+            }
+        }
+        @inline(__always) func put(_ row: Int, _ v0: Vector, _ v1: Vector, _ v2: Vector, _ v3: Vector) {
+            guard row < pixels else { return }
             let p = t + row * ldt
             if loadT {
-                store(load(p) + v0, p)
-                store(load(p + 16) + v1, p + 16)
+                store(load(p) + v0, p); store(load(p + 16) + v1, p + 16)
+                store(load(p + 32) + v2, p + 32); store(load(p + 48) + v3, p + 48)
             } else {
-                store(v0, p)
-                store(v1, p + 16)
+                store(v0, p); store(v1, p + 16); store(v2, p + 32); store(v3, p + 48)
             }
         }
-        put(0, c00, c01); put(1, c10, c11); put(2, c20, c21); put(3, c30, c31)
-        put(4, c40, c41); put(5, c50, c51); put(6, c60, c61)
+        put(0, c00, c01, c02, c03); put(1, c10, c11, c12, c13); put(2, c20, c21, c22, c23)
+        put(3, c30, c31, c32, c33); put(4, c40, c41, c42, c43); put(5, c50, c51, c52, c53)
     }
 
     /// C's rows `rows` (row stride ldc) = finish((accumulate ? C : 0) + the transpose of
