@@ -7,9 +7,9 @@ import Testing
 /// definition, and the convolution's choice between it and PackedGEMM.
 @Suite struct ChannelPanelGEMMTests {
     /// Partial channel panels (M not a multiple of 64), partial pixel tiles (N leaving every
-    /// remainder 0-5 after tiles of 6, or not a multiple of the 16-wide transpose blocks), several K blocks, accumulation, a per-row
-    /// bias and an activation, on 1 to 3 threads; the last shapes make several panel groups
-    /// (a partial one last) for the threads to share.
+    /// remainder 0-5 after tiles of 6, or not a multiple of the 16-wide transpose blocks),
+    /// several K blocks, accumulation, a per-row bias and an activation, on 1 to 3 threads;
+    /// the last shapes make several panel groups (a partial one last) for the threads to share.
     @Test(arguments: [(1, 1, 1), (33, 50, 300), (64, 7, 256), (64, 12, 256), (70, 27, 140), (130, 35, 129), (100, 13, 513), (320, 49, 96), (1000, 20, 300), (200, 196, 260)])
     func matchesDefinition(_ m: Int, _ n: Int, _ k: Int) throws {
         var random = LinearTestRandom(UInt64(m * 1000 + n * 10 + k))

@@ -342,8 +342,9 @@ func linearErrorText(_ body: () throws -> Any) -> String {
     /// PackedGEMM's two thread splits, each in guided chunks (by columns when the image is
     /// larger, by weight rows when the weights are: 400 output channels on an 18x18 map, too
     /// large for ChannelPanelGEMM), bias and activation epilogue, on 1 to 3 threads; and a
-    /// 7x7 map, which runs ChannelPanelGEMM.
-    @Test(arguments: [(200, 7, 128), (40, 60, 64), (400, 18, 32)])
+    /// 7x7 map, which runs ChannelPanelGEMM; and 50 outputs (a partial 6-row panel) on 23x23
+    /// (a partial 64-column panel) with 300 channels (three K blocks, the last partial).
+    @Test(arguments: [(200, 7, 128), (40, 60, 64), (400, 18, 32), (50, 23, 300)])
     func pointwiseSplitsMatchReference(_ outputs: Int, _ side: Int, _ channels: Int) throws {
         var random = LinearTestRandom(UInt64(outputs + side))
         let xShape = [1, channels, side, side], wShape = [outputs, channels, 1, 1]

@@ -29,7 +29,7 @@ import Testing
         Array(UnsafeBufferPointer(start: packed.values.pointer, count: packed.values.count))
     }
 
-    /// [K block][12-row panel][k][12], zero rows past m.
+    /// [K block][panel][k][row within the panel], zero rows past m.
     private func reference(_ a: [Float], lda: Int, m: Int, k: Int, transposed: Bool) -> [Float] {
         let rows = PackedGEMM.mr, depth = PackedGEMM.kc
         let panels = (m + rows - 1) / rows

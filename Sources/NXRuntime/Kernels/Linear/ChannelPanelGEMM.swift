@@ -181,7 +181,7 @@ enum ChannelPanelGEMM {
         _ depth: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ t: UnsafeMutablePointer<Float>,
         _ ldt: Int, load loadT: Bool, prefetch: UnsafeRawPointer, prefetchLines: Int
     ) {
-        tile(pixels: 6, depth, a, b, t, ldt, load: loadT, prefetch: prefetch, prefetchLines: prefetchLines)
+        tile(TileCount6.self, depth, a, b, t, ldt, load: loadT, prefetch: prefetch, prefetchLines: prefetchLines)
     }
 
     /// The last tile of an image whose pixel count is not a multiple of 6.
@@ -191,24 +191,25 @@ enum ChannelPanelGEMM {
         _ ldt: Int, load loadT: Bool
     ) {
         switch pixels {
-        case 1: tile(pixels: 1, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
-        case 2: tile(pixels: 2, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
-        case 3: tile(pixels: 3, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
-        case 4: tile(pixels: 4, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
-        default: tile(pixels: 5, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
+        case 1: tile(TileCount1.self, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
+        case 2: tile(TileCount2.self, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
+        case 3: tile(TileCount3.self, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
+        case 4: tile(TileCount4.self, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
+        default: tile(TileCount5.self, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
         }
     }
 
-    /// The first `pixels` rows of a 6 x 64 tile, pixel-major, channels along the vectors:
+    /// The first `Pixels.value` rows of a 6 x 64 tile, pixel-major, channels along the vectors:
     /// 24 accumulators, 4 weight vectors and a broadcast, so each step is 10 loads and 24
     /// FMAs with no other work (the 7 x 32 tile it replaced needed 9 loads for 14 FMAs and
-    /// fell behind whenever the core's issue slots were shared). `pixels` is a constant
-    /// at every call, so unused accumulators compile away.
+    /// fell behind whenever the core's issue slots were shared). Unused accumulators
+    /// compile away.
     @inline(__always)
-    private static func tile(
-        pixels: Int, _ depth: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ t: UnsafeMutablePointer<Float>,
+    private static func tile<Pixels: TileCount>(
+        _: Pixels.Type, _ depth: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ t: UnsafeMutablePointer<Float>,
         _ ldt: Int, load loadT: Bool, prefetch: UnsafeRawPointer, prefetchLines: Int
     ) {
+        let pixels = Pixels.value
         var c00 = Vector(), c01 = Vector(), c02 = Vector(), c03 = Vector()
         var c10 = Vector(), c11 = Vector(), c12 = Vector(), c13 = Vector()
         var c20 = Vector(), c21 = Vector(), c22 = Vector(), c23 = Vector()

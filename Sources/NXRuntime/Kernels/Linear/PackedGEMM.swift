@@ -4,19 +4,22 @@
 /// Why not OpenBLAS here: Debian's OpenBLAS 0.3.21 runs ConvNeXt's and HistoNeXt's conv
 /// shapes at 100-110 GFLOP/s on one core in the network; its kernel repacks the weights on
 /// every call and knows nothing of our epilogue. This one keeps A packed, runs the epilogue
-/// on each 12x32 output tile right after its last update (still in registers' reach), and
+/// on each 6x64 output tile right after its last update (still in registers' reach), and
 /// reaches about 170 GFLOP/s in its inner kernel on this CPU (AVX-512, two FMA ports).
 ///
 /// The layout is BLIS's: A in panels of `mr` rows, B in panels of `nr` columns, both cut
-/// into blocks of `kc` along K; the micro-kernel keeps a 12x32 tile of C in 24 vector
-/// registers and streams one A panel (L1) against one B panel (L2). Threads split N.
+/// into blocks of `kc` along K; the micro-kernel keeps a 6x64 tile of C in 24 vector
+/// registers, so each step is 4 loads of B, 6 broadcasts of A and 24 FMAs (the 12x32 tile
+/// before it needed 14 loads and fell behind whenever the core's issue slots were shared).
+/// One B panel (32 KiB) stays in L1 while every A panel of the K block (L2) passes over it.
+/// Threads split N, or M when the weights outnumber the activations.
 enum PackedGEMM {
     typealias Vector = SIMD16<Float>
-    static let mr = 12, nr = 32, kc = 256
-    /// Columns of B packed at a time per thread: kc x 512 floats = 512 KiB, in L2.
+    static let mr = 6, nr = 64, kc = 128
+    /// Columns of B packed at a time per thread: kc x 512 floats = 256 KiB, in L2.
     static let nc = 512
 
-    /// A [M, K] packed as [K block][12-row panel][k][12].
+    /// A [M, K] packed as [K block][6-row panel][k][6].
     typealias PackedA = PackedPanels<Panels>
     enum Panels: PanelShape {
         static let rows = PackedGEMM.mr, depth = PackedGEMM.kc
@@ -104,8 +107,8 @@ enum PackedGEMM {
             return
         }
         // Claimed dynamically in guided chunks; a column chunk streams all of A again, so
-        // none is narrower than 4 panels (128 columns).
-        let chunks = GuidedChunks(units: units, threads: context.threads, minimum: splitRows ? 1 : 4)
+        // none is narrower than 2 panels (128 columns).
+        let chunks = GuidedChunks(units: units, threads: context.threads, minimum: splitRows ? 1 : 2)
         context.parallelForEach(chunks.count) { chunk in run(chunks.range(chunk)) }
     }
 
@@ -125,24 +128,38 @@ enum PackedGEMM {
                     packB(b, k0: k0, n0: n0, depth: depth, width: width, into: packedB)
                     let load = accumulate || k0 > 0
                     let finishing = k0 + kc >= a.k
-                    for panel in rowPanels {
-                        let aPanel = a.panel(packedA, k0: k0, panel: panel)
-                        let row0 = panel * mr, rows = min(mr, a.m - row0)
-                        for column in 0..<panels {
-                            let col0 = n0 + column * nr, cols = min(nr, n0 + width - col0)
+                    for column in 0..<panels {
+                        let col0 = n0 + column * nr, cols = min(nr, n0 + width - col0)
+                        let bPanel = packedB + column * depth * nr
+                        var panel = rowPanels.lowerBound
+                        while panel < rowPanels.upperBound {
+                            let row0 = panel * mr
+                            // A panel of at most 32 columns takes two row panels at once (a
+                            // 12 x 32 tile), or its 12 accumulators would wait on the loads.
+                            let paired = cols <= 32 && panel + 1 < rowPanels.upperBound && row0 + 2 * mr <= a.m
+                            let rows = paired ? 2 * mr : min(mr, a.m - row0)
+                            let aPanel = a.panel(packedA, k0: k0, panel: panel)
+                            let secondPanel = paired ? a.panel(packedA, k0: k0, panel: panel + 1) : nil
                             let tile = c + row0 * ldc + col0
-                            if rows == mr && cols == nr {
+                            if rows % mr == 0 && cols % 16 == 0 {
                                 let tileFinish = finishing
                                     ? finish.map { TileFinish(bias: $0.bias.map { $0 + row0 }, residualOffset: $0.residualOffset, function: $0.function) }
                                     : nil
-                                kernel(depth, aPanel, packedB + column * depth * nr, tile, ldc, load: load, finish: tileFinish)
+                                if let secondPanel {
+                                    pairKernel(vectors: cols / 16, depth, aPanel, secondPanel, bPanel, tile, ldc, load: load, finish: tileFinish)
+                                } else if cols == nr {
+                                    kernel(depth, aPanel, bPanel, tile, ldc, load: load, finish: tileFinish)
+                                } else {
+                                    narrowKernel(vectors: cols / 16, depth, aPanel, bPanel, tile, ldc, load: load, finish: tileFinish)
+                                }
                                 if finishing && finish == nil {
                                     epilogue.apply(c, ldc: ldc, rows: row0..<(row0 + rows), columns: col0..<(col0 + cols))
                                 }
                             } else {
-                                edgeTile(depth, aPanel, packedB + column * depth * nr, tile, ldc, rows: rows, cols: cols, load: load)
+                                edgeTile(depth, aPanel, secondPanel, bPanel, tile, ldc, rows: rows, cols: cols, load: load)
                                 if finishing { epilogue.apply(c, ldc: ldc, rows: row0..<(row0 + rows), columns: col0..<(col0 + cols)) }
                             }
+                            panel += paired ? 2 : 1
                         }
                     }
                 }
@@ -153,23 +170,23 @@ enum PackedGEMM {
     /// B's rows k0..<k0+depth, columns n0..<n0+width, into nr-wide panels [panel][k][nr],
     /// zero columns past width.
     private static func packB(_ b: RowsOfB, k0: Int, n0: Int, depth: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
-        let panels = (width + nr - 1) / nr
-        for panel in 0..<panels {
-            let col0 = panel * nr, cols = min(nr, width - col0)
-            let destination = out + panel * depth * nr
-            if cols == nr {
-                for kk in 0..<depth {
-                    let source = b.row(k0 + kk) + n0 + col0
-                    let target = destination + kk * nr
-                    store(load(source), target)
-                    store(load(source + 16), target + 16)
-                }
-            } else {
-                for kk in 0..<depth {
-                    let source = b.row(k0 + kk) + n0 + col0
-                    let target = destination + kk * nr
-                    for j in 0..<nr { target[j] = j < cols ? source[j] : 0 }
-                }
+        let panels = (width + nr - 1) / nr, fullPanels = width / nr
+        // Row by row, each read is one contiguous run of B's row (a stream the prefetchers
+        // follow); panel by panel, they were 256-byte pieces of `depth` rows at once.
+        for kk in 0..<depth {
+            let source = b.row(k0 + kk) + n0
+            let target = out + kk * nr
+            for panel in 0..<fullPanels {
+                let from = source + panel * nr, to = target + panel * depth * nr
+                store(load(from), to)
+                store(load(from + 16), to + 16)
+                store(load(from + 32), to + 32)
+                store(load(from + 48), to + 48)
+            }
+            for panel in fullPanels..<panels {
+                let col0 = panel * nr, cols = width - col0
+                let from = source + col0, to = target + panel * depth * nr
+                for j in 0..<nr { to[j] = j < cols ? from[j] : 0 }
             }
         }
     }
@@ -182,58 +199,147 @@ enum PackedGEMM {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
     }
 
-    /// A partial tile: the full kernel into a scratch tile, then the valid part.
+    /// A partial tile: a kernel into a scratch tile, then the valid part.
     private static func edgeTile(
-        _ depth: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
-        rows: Int, cols: Int, load: Bool
+        _ depth: Int, _ a: UnsafePointer<Float>, _ second: UnsafePointer<Float>?, _ b: UnsafePointer<Float>,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, rows: Int, cols: Int, load: Bool
     ) {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { scratch in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * mr * nr) { scratch in
             let tile = scratch.baseAddress!
-            kernel(depth, a, b, tile, nr, load: false, finish: nil as TileFinish<IdentityFunction>?)
+            let none: TileFinish<IdentityFunction>? = nil
+            let vectors = (cols + 15) / 16
+            if let second {
+                pairKernel(vectors: vectors, depth, a, second, b, tile, nr, load: false, finish: none)
+            } else if vectors == 4 {
+                kernel(depth, a, b, tile, nr, load: false, finish: none)
+            } else {
+                narrowKernel(vectors: vectors, depth, a, b, tile, nr, load: false, finish: none)
+            }
             for r in 0..<rows {
                 for j in 0..<cols { c[r * ldc + j] = (load ? c[r * ldc + j] : 0) + tile[r * nr + j] }
             }
         }
     }
 
-    /// C[12 x 32] (row stride ldc) = finish((load ? C : 0) + A panel [depth][12] * B panel
-    /// [depth][32]), `finish` indexing its bias by the tile's rows.
+    /// C[6 x 64] (row stride ldc) = finish((load ? C : 0) + A panel [depth][6] * B panel
+    /// [depth][64]), `finish` indexing its bias by the tile's rows.
     @inline(never)
     private static func kernel<F: FloatVectorFunction>(
         _ depth: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
         load loadC: Bool, finish: TileFinish<F>?
     ) {
+        tile(TileCount4.self, depth, a, b, c, ldc, load: loadC, finish: finish)
+    }
+
+    /// The first 16, 32 or 48 columns of the tile: a last panel that narrow (Winograd's
+    /// blocks on small images are 32 tiles wide) runs without the padding's FMAs.
+    @inline(never)
+    private static func narrowKernel<F: FloatVectorFunction>(
+        vectors: Int, _ depth: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+        _ ldc: Int, load loadC: Bool, finish: TileFinish<F>?
+    ) {
+        switch vectors {
+        case 1: tile(TileCount1.self, depth, a, b, c, ldc, load: loadC, finish: finish)
+        case 2: tile(TileCount2.self, depth, a, b, c, ldc, load: loadC, finish: finish)
+        default: tile(TileCount3.self, depth, a, b, c, ldc, load: loadC, finish: finish)
+        }
+    }
+
+    /// The first `Vectors.value` 16-column vectors of a 6 x 64 tile (unused accumulators
+    /// compile away).
+    @inline(__always)
+    private static func tile<Vectors: TileCount, F: FloatVectorFunction>(
+        _: Vectors.Type, _ depth: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+        _ ldc: Int, load loadC: Bool, finish: TileFinish<F>?
+    ) {
+        let vectors = Vectors.value
+        var c00 = Vector(), c01 = Vector(), c02 = Vector(), c03 = Vector()
+        var c10 = Vector(), c11 = Vector(), c12 = Vector(), c13 = Vector()
+        var c20 = Vector(), c21 = Vector(), c22 = Vector(), c23 = Vector()
+        var c30 = Vector(), c31 = Vector(), c32 = Vector(), c33 = Vector()
+        var c40 = Vector(), c41 = Vector(), c42 = Vector(), c43 = Vector()
+        var c50 = Vector(), c51 = Vector(), c52 = Vector(), c53 = Vector()
+        var pa = a, pb = b
+        for _ in 0..<depth {
+            let b0 = load(pb)
+            let b1 = vectors > 1 ? load(pb + 16) : Vector()
+            let b2 = vectors > 2 ? load(pb + 32) : Vector()
+            let b3 = vectors > 3 ? load(pb + 48) : Vector()
+            @inline(__always) func row(_ x: Vector, _ r0: inout Vector, _ r1: inout Vector, _ r2: inout Vector, _ r3: inout Vector) {
+                r0.addProduct(x, b0)
+                if vectors > 1 { r1.addProduct(x, b1) }
+                if vectors > 2 { r2.addProduct(x, b2) }
+                if vectors > 3 { r3.addProduct(x, b3) }
+            }
+            row(Vector(repeating: pa[0]), &c00, &c01, &c02, &c03)
+            row(Vector(repeating: pa[1]), &c10, &c11, &c12, &c13)
+            row(Vector(repeating: pa[2]), &c20, &c21, &c22, &c23)
+            row(Vector(repeating: pa[3]), &c30, &c31, &c32, &c33)
+            row(Vector(repeating: pa[4]), &c40, &c41, &c42, &c43)
+            row(Vector(repeating: pa[5]), &c50, &c51, &c52, &c53)
+            pa += mr
+            pb += nr
+        }
+        @inline(__always) func put(_ row: Int, _ values: (Vector, Vector, Vector, Vector)) {
+            let p = c + row * ldc
+            for j in 0..<vectors {
+                let v = j == 0 ? values.0 : j == 1 ? values.1 : j == 2 ? values.2 : values.3
+                var w = loadC ? load(p + 16 * j) + v : v
+                if let finish { w = finish(w, row: row, at: p + 16 * j) }
+                store(w, p + 16 * j)
+            }
+        }
+        put(0, (c00, c01, c02, c03)); put(1, (c10, c11, c12, c13)); put(2, (c20, c21, c22, c23))
+        put(3, (c30, c31, c32, c33)); put(4, (c40, c41, c42, c43)); put(5, (c50, c51, c52, c53))
+    }
+
+    /// C[12 x 16·vectors] for two consecutive row panels (`a`: rows 0-5, `second`: rows
+    /// 6-11) against the first one or two vectors of a B panel.
+    @inline(never)
+    private static func pairKernel<F: FloatVectorFunction>(
+        vectors: Int, _ depth: Int, _ a: UnsafePointer<Float>, _ second: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, load loadC: Bool, finish: TileFinish<F>?
+    ) {
+        if vectors == 1 {
+            pairTile(TileCount1.self, depth, a, second, b, c, ldc, load: loadC, finish: finish)
+        } else {
+            pairTile(TileCount2.self, depth, a, second, b, c, ldc, load: loadC, finish: finish)
+        }
+    }
+
+    @inline(__always)
+    private static func pairTile<Vectors: TileCount, F: FloatVectorFunction>(
+        _: Vectors.Type, _ depth: Int, _ a: UnsafePointer<Float>, _ second: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, load loadC: Bool, finish: TileFinish<F>?
+    ) {
+        let vectors = Vectors.value
         var c00 = Vector(), c01 = Vector(), c10 = Vector(), c11 = Vector(), c20 = Vector(), c21 = Vector()
         var c30 = Vector(), c31 = Vector(), c40 = Vector(), c41 = Vector(), c50 = Vector(), c51 = Vector()
         var c60 = Vector(), c61 = Vector(), c70 = Vector(), c71 = Vector(), c80 = Vector(), c81 = Vector()
         var c90 = Vector(), c91 = Vector(), ca0 = Vector(), ca1 = Vector(), cb0 = Vector(), cb1 = Vector()
-        var pa = a, pb = b
+        var pa = a, ps = second, pb = b
         for _ in 0..<depth {
-            let b0 = load(pb), b1 = load(pb + 16)
-            var x = Vector(repeating: pa[0]); c00.addProduct(x, b0); c01.addProduct(x, b1)
-            x = Vector(repeating: pa[1]); c10.addProduct(x, b0); c11.addProduct(x, b1)
-            x = Vector(repeating: pa[2]); c20.addProduct(x, b0); c21.addProduct(x, b1)
-            x = Vector(repeating: pa[3]); c30.addProduct(x, b0); c31.addProduct(x, b1)
-            x = Vector(repeating: pa[4]); c40.addProduct(x, b0); c41.addProduct(x, b1)
-            x = Vector(repeating: pa[5]); c50.addProduct(x, b0); c51.addProduct(x, b1)
-            x = Vector(repeating: pa[6]); c60.addProduct(x, b0); c61.addProduct(x, b1)
-            x = Vector(repeating: pa[7]); c70.addProduct(x, b0); c71.addProduct(x, b1)
-            x = Vector(repeating: pa[8]); c80.addProduct(x, b0); c81.addProduct(x, b1)
-            x = Vector(repeating: pa[9]); c90.addProduct(x, b0); c91.addProduct(x, b1)
-            x = Vector(repeating: pa[10]); ca0.addProduct(x, b0); ca1.addProduct(x, b1)
-            x = Vector(repeating: pa[11]); cb0.addProduct(x, b0); cb1.addProduct(x, b1)
+            let b0 = load(pb), b1 = vectors > 1 ? load(pb + 16) : Vector()
+            @inline(__always) func row(_ x: Float, _ r0: inout Vector, _ r1: inout Vector) {
+                let broadcast = Vector(repeating: x)
+                r0.addProduct(broadcast, b0)
+                if vectors > 1 { r1.addProduct(broadcast, b1) }
+            }
+            row(pa[0], &c00, &c01); row(pa[1], &c10, &c11); row(pa[2], &c20, &c21)
+            row(pa[3], &c30, &c31); row(pa[4], &c40, &c41); row(pa[5], &c50, &c51)
+            row(ps[0], &c60, &c61); row(ps[1], &c70, &c71); row(ps[2], &c80, &c81)
+            row(ps[3], &c90, &c91); row(ps[4], &ca0, &ca1); row(ps[5], &cb0, &cb1)
             pa += mr
+            ps += mr
             pb += nr
         }
         @inline(__always) func put(_ row: Int, _ v0: Vector, _ v1: Vector) {
             let p = c + row * ldc
-            var (w0, w1) = loadC ? (load(p) + v0, load(p + 16) + v1) : (v0, v1)
-            if let finish {
-                w0 = finish(w0, row: row, at: p)
-                w1 = finish(w1, row: row, at: p + 16)
+            for j in 0..<vectors {
+                var w = loadC ? load(p + 16 * j) + (j == 0 ? v0 : v1) : (j == 0 ? v0 : v1)
+                if let finish { w = finish(w, row: row, at: p + 16 * j) }
+                store(w, p + 16 * j)
             }
-            store(w0, p)
-            store(w1, p + 16)
         }
         put(0, c00, c01); put(1, c10, c11); put(2, c20, c21); put(3, c30, c31)
         put(4, c40, c41); put(5, c50, c51); put(6, c60, c61); put(7, c70, c71)

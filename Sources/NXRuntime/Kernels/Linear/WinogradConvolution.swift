@@ -76,9 +76,12 @@ enum WinogradConvolution {
                     let output = y + (n * outputChannels + gi * shape.groupOutputs) * shape.outputSize
                     let groupBias = bias.map { $0 + gi * shape.groupOutputs }
                     // Blocks are claimed one at a time: with fixed shares, a core the host
-                    // slowed kept the other waiting.
-                    context.parallelForEach(shape.blockCount) { block in
-                        let serial = context.singleThreaded()
+                    // slowed kept the other waiting. A small image is one block, whose GEMMs
+                    // the threads split by rows instead: cut in two, its GEMMs would be
+                    // narrower than the kernel's 64 columns.
+                    let gemmContext = shape.blockCount == 1 ? context : context.singleThreaded()
+                    let blocks = shape.blockCount == 1 ? context.singleThreaded() : context
+                    blocks.parallelForEach(shape.blockCount) { block in
                         ScratchPool.shared.withFloats(16 * (shape.groupChannels + shape.groupOutputs) * shape.blockStride + lanes) { scratch in
                             let v = scratch
                             let m = scratch + 16 * shape.groupChannels * shape.blockStride
@@ -90,7 +93,7 @@ enum WinogradConvolution {
                                 PackedGEMM.multiply(
                                     weights[gi * 16 + point], b: v + point * shape.groupChannels * shape.blockStride,
                                     ldb: shape.blockStride, n: tiles, c: m + point * shape.groupOutputs * shape.blockStride,
-                                    ldc: shape.blockStride, context: serial)
+                                    ldc: shape.blockStride, context: gemmContext)
                             }
                             transformOutput(
                                 m, shape, firstTileRow: firstTileRow, tileRows: tileRows, bias: groupBias, activation: activation,
@@ -133,9 +136,10 @@ enum WinogradConvolution {
             inputHeight = g.d1.input
             inputWidth = g.d2.input
             // About 256 tiles a block (V and M then take 16 x (C + M) x 1 KiB), and a
-            // multiple of the thread count of blocks, so small images keep every thread busy.
+            // multiple of the thread count of blocks, so every thread stays busy; an image
+            // of fewer such blocks than threads is one block (its GEMMs split by rows).
             let bySize = (tilesY + max(1, 256 / max(1, tilesX)) - 1) / max(1, 256 / max(1, tilesX))
-            let wanted = (bySize + threads - 1) / threads * threads
+            let wanted = bySize < threads ? 1 : (bySize + threads - 1) / threads * threads
             blockTileRows = max(1, (tilesY + wanted - 1) / wanted)
             blockCount = (tilesY + blockTileRows - 1) / blockTileRows
             blockStride = blockTileRows * tilesX + lanes
