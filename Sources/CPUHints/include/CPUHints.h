@@ -7,6 +7,10 @@
 /// weights a GEMM will stream from memory a few thousand cycles from now.
 static inline void nx_prefetch_l2(const void *address) { __builtin_prefetch(address, 0, 2); }
 
+/// Starts fetching the cache line holding `address` for writing (PREFETCHW): for output
+/// lines a kernel will store to soon, so their misses overlap its work.
+static inline void nx_prefetch_write(const void *address) { __builtin_prefetch(address, 1, 3); }
+
 /// Starts loading the cache line holding `address` into L1.
 static inline void nx_prefetch_l1(const void *address) { __builtin_prefetch(address, 0, 3); }
 

@@ -1,3 +1,5 @@
+import CPUHints
+
 /// Our own single-precision GEMM for the convolutions, `C [M, N] = A [M, K] * B [K, N]`,
 /// where A is a weight packed once at load and B is activations packed per call.
 ///
@@ -16,7 +18,7 @@
 enum PackedGEMM {
     typealias Vector = SIMD16<Float>
     static let mr = 6, nr = 64, kc = 128
-    /// Columns of B packed at a time per thread: kc x 512 floats = 256 KiB, in L2.
+    /// Most columns of B packed at a time per thread.
     static let nc = 512
 
     /// A [M, K] packed as [K block][6-row panel][k][6].
@@ -113,57 +115,96 @@ enum PackedGEMM {
     }
 
     /// One chunk of work: A's row panels `panels` times columns `columns` of C, in
-    /// nc-wide slabs.
+    /// slabs of at most nc columns.
     private static func multiplyBlock<F: FloatVectorFunction>(
         _ a: PackedA, _ packedA: UnsafePointer<Float>, panels rowPanels: Range<Int>, b: RowsOfB,
         columns: Range<Int>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, finish: TileFinish<F>?,
         epilogue: GEMMEpilogue
     ) {
-        ScratchPool.shared.withFloats(kc * nc) { packedB in
-            for n0 in stride(from: columns.lowerBound, to: columns.upperBound, by: nc) {
-                let width = min(nc, columns.upperBound - n0)
-                let panels = (width + nr - 1) / nr
+        // A slab is as wide as keeps B packed for all of K within about 512 KiB.
+        let slab = max(nr, min(nc, (128 << 10) / max(a.k, 1) / nr * nr))
+        ScratchPool.shared.withFloats(a.k * slab) { packedB in
+            for n0 in stride(from: columns.lowerBound, to: columns.upperBound, by: slab) {
+                let width = min(slab, columns.upperBound - n0)
+                let panels = (width + nr - 1) / nr, fullPanels = width / nr
                 for k0 in stride(from: 0, to: a.k, by: kc) {
-                    let depth = min(kc, a.k - k0)
-                    packB(b, k0: k0, n0: n0, depth: depth, width: width, into: packedB)
-                    let load = accumulate || k0 > 0
-                    let finishing = k0 + kc >= a.k
-                    for column in 0..<panels {
-                        let col0 = n0 + column * nr, cols = min(nr, n0 + width - col0)
-                        let bPanel = packedB + column * depth * nr
-                        var panel = rowPanels.lowerBound
-                        while panel < rowPanels.upperBound {
-                            let row0 = panel * mr
-                            // A panel of at most 32 columns takes two row panels at once (a
-                            // 12 x 32 tile), or its 12 accumulators would wait on the loads.
-                            let paired = cols <= 32 && panel + 1 < rowPanels.upperBound && row0 + 2 * mr <= a.m
-                            let rows = paired ? 2 * mr : min(mr, a.m - row0)
-                            let aPanel = a.panel(packedA, k0: k0, panel: panel)
-                            let secondPanel = paired ? a.panel(packedA, k0: k0, panel: panel + 1) : nil
-                            let tile = c + row0 * ldc + col0
-                            if rows % mr == 0 && cols % 16 == 0 {
-                                let tileFinish = finishing
-                                    ? finish.map { TileFinish(bias: $0.bias.map { $0 + row0 }, residualOffset: $0.residualOffset, function: $0.function) }
-                                    : nil
-                                if let secondPanel {
-                                    pairKernel(vectors: cols / 16, depth, aPanel, secondPanel, bPanel, tile, ldc, load: load, finish: tileFinish)
-                                } else if cols == nr {
-                                    kernel(depth, aPanel, bPanel, tile, ldc, load: load, finish: tileFinish)
-                                } else {
-                                    narrowKernel(vectors: cols / 16, depth, aPanel, bPanel, tile, ldc, load: load, finish: tileFinish)
-                                }
-                                if finishing && finish == nil {
-                                    epilogue.apply(c, ldc: ldc, rows: row0..<(row0 + rows), columns: col0..<(col0 + cols))
-                                }
-                            } else {
-                                edgeTile(depth, aPanel, secondPanel, bPanel, tile, ldc, rows: rows, cols: cols, load: load)
-                                if finishing { epilogue.apply(c, ldc: ldc, rows: row0..<(row0 + rows), columns: col0..<(col0 + cols)) }
+                    packB(b, k0: k0, n0: n0, depth: min(kc, a.k - k0), width: width, into: packedB + k0 * panels * nr)
+                }
+                // Column panel by column panel, all of K each, so a strip of C stays in L2
+                // from one K block to the next; within a block, the B panel (32 KiB) stays
+                // in L1 while the A panels (3 KiB each) stream from L2. C is written down
+                // the strip, whose lines would be cold misses, so the next tile's lines
+                // are fetched while this one runs.
+                for column in 0..<panels {
+                    let col0 = n0 + column * nr, cols = min(nr, n0 + width - col0)
+                    for k0 in stride(from: 0, to: a.k, by: kc) {
+                        let depth = min(kc, a.k - k0)
+                        let bPanel = packedB + k0 * panels * nr + column * depth * nr
+                        let load = accumulate || k0 > 0
+                        let finishing = k0 + kc >= a.k
+                        guard column < fullPanels else {
+                            // The last, partial column panel; at most 32 columns wide, it
+                            // takes two row panels at once (a 12 x 32 tile), or its 12
+                            // accumulators would wait on the loads.
+                            var panel = rowPanels.lowerBound
+                            while panel < rowPanels.upperBound {
+                                let paired = cols <= 32 && panel + 1 < rowPanels.upperBound && (panel + 2) * mr <= a.m
+                                let pair = panel..<(panel + (paired ? 2 : 1))
+                                runTile(
+                                    a, packedA, k0: k0, depth: depth, panels: pair, bPanel: bPanel, row0: panel * mr,
+                                    col0: col0, cols: cols, c: c, ldc: ldc, load: load, finishing: finishing,
+                                    finish: finish, epilogue: epilogue)
+                                panel = pair.upperBound
                             }
-                            panel += paired ? 2 : 1
+                            continue
+                        }
+                        for panel in rowPanels {
+                            if load || finishing, panel + 1 < rowPanels.upperBound {
+                                let next = c + (panel + 1) * mr * ldc + col0
+                                for row in 0..<min(mr, a.m - (panel + 1) * mr) {
+                                    for line in 0..<(nr / 16) { nx_prefetch_write(next + row * ldc + 16 * line) }
+                                }
+                            }
+                            runTile(
+                                a, packedA, k0: k0, depth: depth, panels: panel..<(panel + 1), bPanel: bPanel,
+                                row0: panel * mr, col0: col0, cols: nr, c: c, ldc: ldc, load: load,
+                                finishing: finishing, finish: finish, epilogue: epilogue)
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// One tile of C: rows of one row panel (or two consecutive ones, for at most 32
+    /// columns) from row0, `cols` columns from col0, against one B panel.
+    @inline(__always)
+    private static func runTile<F: FloatVectorFunction>(
+        _ a: PackedA, _ packedA: UnsafePointer<Float>, k0: Int, depth: Int, panels: Range<Int>, bPanel: UnsafePointer<Float>,
+        row0: Int, col0: Int, cols: Int, c: UnsafeMutablePointer<Float>, ldc: Int, load: Bool, finishing: Bool,
+        finish: TileFinish<F>?, epilogue: GEMMEpilogue
+    ) {
+        let aPanel = a.panel(packedA, k0: k0, panel: panels.lowerBound)
+        let secondPanel = panels.count == 2 ? a.panel(packedA, k0: k0, panel: panels.lowerBound + 1) : nil
+        let rows = min(panels.count * mr, a.m - row0)
+        let tile = c + row0 * ldc + col0
+        guard rows % mr == 0 && cols % 16 == 0 else {
+            edgeTile(depth, aPanel, secondPanel, bPanel, tile, ldc, rows: rows, cols: cols, load: load)
+            if finishing { epilogue.apply(c, ldc: ldc, rows: row0..<(row0 + rows), columns: col0..<(col0 + cols)) }
+            return
+        }
+        let tileFinish = finishing
+            ? finish.map { TileFinish(bias: $0.bias.map { $0 + row0 }, residualOffset: $0.residualOffset, function: $0.function) }
+            : nil
+        if let secondPanel {
+            pairKernel(vectors: cols / 16, depth, aPanel, secondPanel, bPanel, tile, ldc, load: load, finish: tileFinish)
+        } else if cols == nr {
+            kernel(depth, aPanel, bPanel, tile, ldc, load: load, finish: tileFinish)
+        } else {
+            narrowKernel(vectors: cols / 16, depth, aPanel, bPanel, tile, ldc, load: load, finish: tileFinish)
+        }
+        if finishing && finish == nil {
+            epilogue.apply(c, ldc: ldc, rows: row0..<(row0 + rows), columns: col0..<(col0 + cols))
         }
     }
 
