@@ -3,13 +3,12 @@ import CPUHints
 /// `C [M, N] = A [M, K] * B [K, N]` for pointwise convolutions on small images, where N
 /// (pixels) is narrow and M (output channels) wide: ConvNeXt's 14x14 and 7x7 stages.
 ///
-/// Why a second GEMM: `PackedGEMM` runs vectors along N in 32-column panels, so N = 49
-/// pads to 64 and N = 196 to 224 (23% and 12% of its work wasted), and its 12-row tiles
-/// stream a weight too large for L2 once per 32 columns. Here vectors run along M: the
-/// weight is packed at load in 32-channel panels, the micro-kernel keeps a 7-pixel x
-/// 32-channel tile in 14 registers and broadcasts 7 pixels of B per step (B is packed once
-/// per call in 7-pixel tiles). 7 divides every ConvNeXt stage at 224 (56², 28², 14², 7²)
-/// and most others closely. The tile comes out pixel-major, so each group of channel panels
+/// Why a second GEMM: `PackedGEMM` runs vectors along N in 64-column panels, so N = 49
+/// and N = 196 would pad to 64 and 256, and its tiles would stream a weight too large for
+/// L2 once per panel of columns. Here vectors run along M: the weight is packed at load in
+/// 64-channel panels, the micro-kernel keeps a 6-pixel x 64-channel tile in 24 registers
+/// and broadcasts 6 pixels of B per step (B is packed once per call in 6-pixel tiles, the
+/// last one partial). The tile comes out pixel-major, so each group of channel panels
 /// gathers its tiles in a small pixel-major scratch and transposes it into C (16x16 blocks
 /// in registers) before the epilogue, while its rows are in cache.
 enum ChannelPanelGEMM {
@@ -24,7 +23,7 @@ enum ChannelPanelGEMM {
     /// (this kernel's transpose and its B reads cost more as K shrinks relative to N).
     static func suits(pixels: Int) -> Bool { pixels <= 320 }
 
-    /// A [M, K] packed as [K block][32-channel panel][k][32].
+    /// A [M, K] packed as [K block][64-channel panel][k][64].
     typealias PackedA = PackedPanels<Panels>
     enum Panels: PanelShape {
         static let rows = ChannelPanelGEMM.mr, depth = ChannelPanelGEMM.kc
@@ -141,7 +140,7 @@ enum ChannelPanelGEMM {
     /// store.
     static let tileStride = 8
 
-    /// Rows `rows` of B [k, n] (row stride ldb) as 7-pixel tiles per K block,
+    /// Rows `rows` of B [k, n] (row stride ldb) as 6-pixel tiles per K block,
     /// [K block][tile][k][8], zero pixels past n: each tile's steps then read 32 consecutive
     /// bytes instead of a line per step.
     private static func packB(
