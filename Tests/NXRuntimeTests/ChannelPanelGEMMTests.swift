@@ -11,39 +11,9 @@ import Testing
     /// several K blocks, accumulation, a per-row bias and an activation, on 1 to 3 threads;
     /// the last shapes make several panel groups (a partial one last) for the threads to share.
     @Test(arguments: [(1, 1, 1), (33, 50, 300), (64, 7, 256), (64, 12, 256), (70, 27, 140), (130, 35, 129), (100, 13, 513), (320, 49, 96), (1000, 20, 300), (200, 196, 260)])
-    func matchesDefinition(_ m: Int, _ n: Int, _ k: Int) throws {
-        var random = LinearTestRandom(UInt64(m * 1000 + n * 10 + k))
-        let a = random.floats(m * k), b = random.floats(k * n), bias = random.floats(m), initial = random.floats(m * n)
-        var product = [Float](repeating: 0, count: m * n)
-        for row in 0..<m {
-            for column in 0..<n {
-                var sum: Float = 0
-                for index in 0..<k { sum += a[row * k + index] * b[index * n + column] }
-                product[row * n + column] = sum
-            }
-        }
-        let packed = a.withUnsafeBufferPointer { ChannelPanelGEMM.PackedA($0.baseAddress!, lda: k, m: m, k: k) }
-        for threads in 1...3 {
-            for accumulate in [false, true] {
-                var c = accumulate ? initial : [Float](repeating: .nan, count: m * n)
-                bias.withUnsafeBufferPointer { biasValues in
-                    b.withUnsafeBufferPointer { bValues in
-                        c.withUnsafeMutableBufferPointer { cValues in
-                            ChannelPanelGEMM.multiply(
-                                packed, b: bValues.baseAddress!, ldb: n, n: n, c: cValues.baseAddress!, ldc: n,
-                                accumulate: accumulate,
-                                epilogue: GEMMEpilogue(bias: .perRow(biasValues.baseAddress!), activation: .relu),
-                                context: ExecutionContext(threads: threads, pool: BufferPool()))
-                        }
-                    }
-                }
-                let expected = (0..<(m * n)).map { index in
-                    max(0, (accumulate ? initial[index] : 0) + product[index] + bias[index / n])
-                }
-                #expect(
-                    relativeDifference(c, expected) < 1e-5,
-                    "\(m)x\(n)x\(k), \(threads) threads, accumulate \(accumulate)")
-            }
+    func matchesDefinition(_ m: Int, _ n: Int, _ k: Int) {
+        expectMatchesDefinition(m, n, k, pack: { ChannelPanelGEMM.PackedA($0, lda: k, m: m, k: k) }) { a, b, n, c, accumulate, epilogue, context in
+            ChannelPanelGEMM.multiply(a, b: b, ldb: n, n: n, c: c, ldc: n, accumulate: accumulate, epilogue: epilogue, context: context)
         }
     }
 
