@@ -201,7 +201,7 @@ enum ChannelPanelGEMM {
     /// The first `Pixels.value` rows of a 6 x 64 tile, pixel-major, channels along the vectors:
     /// 24 accumulators, 4 weight vectors and a broadcast, so each step is 10 loads and 24
     /// FMAs with no other work (the 7 x 32 tile it replaced needed 9 loads for 14 FMAs and
-    /// fell behind whenever the core's issue slots were shared). Unused accumulators
+    /// fell further behind ORT's in the host's slow phases). Unused accumulators
     /// compile away.
     @inline(__always)
     private static func tile<Pixels: TileCount>(

@@ -6,13 +6,13 @@ import CPUHints
 /// Why not OpenBLAS here: Debian's OpenBLAS 0.3.21 runs ConvNeXt's and HistoNeXt's conv
 /// shapes at 100-110 GFLOP/s on one core in the network; its kernel repacks the weights on
 /// every call and knows nothing of our epilogue. This one keeps A packed, runs the epilogue
-/// on each 6x64 output tile right after its last update (still in registers' reach), and
-/// reaches about 170 GFLOP/s in its inner kernel on this CPU (AVX-512, two FMA ports).
+/// on each 6x64 output tile right after its last update (still in registers' reach). (The
+/// 12x32 tile before it reached about 170 GFLOP/s in its inner kernel on this CPU.)
 ///
 /// The layout is BLIS's: A in panels of `mr` rows, B in panels of `nr` columns, both cut
 /// into blocks of `kc` along K; the micro-kernel keeps a 6x64 tile of C in 24 vector
 /// registers, so each step is 4 loads of B, 6 broadcasts of A and 24 FMAs (the 12x32 tile
-/// before it needed 14 loads and fell behind whenever the core's issue slots were shared).
+/// needed 14 loads, and fell further behind ORT's in the host's slow phases).
 /// One B panel (32 KiB) stays in L1 while every A panel of the K block (L2) passes over it.
 /// Threads split N, or M when the weights outnumber the activations.
 enum PackedGEMM {
