@@ -2,19 +2,21 @@
 # Issue 6's benchmark, one command: ours against ONNX Runtime on the same .onnx files, then
 # `nx segment`'s overhead over pure inference. A benchmark, not a test: it asserts nothing.
 #
-#   Benchmarks/run_all.sh            # about 15-20 minutes on 2 cores
-#   ROUNDS=6 RUNS=5 THREADS="1 2" Benchmarks/run_all.sh
+#   Benchmarks/run_all.sh            # about 20 minutes on 2 cores
+#   ROUNDS=15 RUNS=2 THREADS="1 2" Benchmarks/run_all.sh
 #
 # Models (made with nx export, seeded weights; speed does not depend on the values):
 # ConvNeXt-T and ConvNeXt-B classifiers at 224, HistoNeXt-T and HistoNeXt-B at 270. Each
 # model, thread count and runtime gets ROUNDS x RUNS timed runs (>= 30), the two runtimes
-# alternating round by round (Benchmarks/compare_ort.py). Results: the table on stdout and
+# alternating round by round (Benchmarks/compare_ort.py). Many short rounds: the host's
+# slow phases last seconds, and with 6 rounds of 5 one of them fell on one runtime's
+# rounds and moved a ratio by 0.5. Results: the table on stdout and
 # JSON in $WORK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${WORK:-Tests/Fixtures/generated/bench}
-rounds=${ROUNDS:-6}
-runs=${RUNS:-5}
+rounds=${ROUNDS:-15}
+runs=${RUNS:-2}
 threads=${THREADS:-1 2}
 mkdir -p "$work"
 scripts/bootstrap.sh >/dev/null
