@@ -49,6 +49,45 @@ import NXIR
         }
     }
 
+    /// A chain of 40 small convolutions, so that a 2-thread build interleaves its nodes.
+    private func convChain(badGroupAt bad: Set<Int> = []) -> Model {
+        let b = GraphBuilder(opset: 17)
+        var x = b.input("x", shape: [1, 4, 3, 3])
+        for layer in 0..<40 {
+            let weight = b.initializer("w\(layer)", Tensor(shape: [4, 4, 1, 1], scalars: (0..<16).map { Float(($0 * 7 + layer) % 5) / 8 - 0.25 }))
+            x = b.conv(x, weight, bias: b.initializer("b\(layer)", Tensor(shape: [4], scalars: [Float(layer % 3) / 10, 0, -0.1, 0.2])),
+                       group: bad.contains(layer) ? 0 : 1)
+        }
+        b.output(x, name: "y")
+        return b.model()
+    }
+
+    /// Kernels build on the session's threads: the same kernels, the same packed-only
+    /// weights dropped, and the same outputs as a one-thread build.
+    @Test func buildsOnSeveralThreadsAsOnOne() throws {
+        let x = Tensor(shape: [1, 4, 3, 3], scalars: (0..<36).map { Float($0 % 11) / 5 - 1 })
+        let one = try Session(model: convChain(), options: SessionOptions(threads: 1, optimize: false))
+        let expected = try one.run(["x": x])["y"]!.scalars(as: Float.self)
+        for threads in [2, 3] {
+            let session = try Session(model: convChain(), options: SessionOptions(threads: threads, optimize: false))
+            #expect(try session.run(["x": x])["y"]!.scalars(as: Float.self) == expected)
+            #expect(Set(session.model.graph.initializers.keys) == Set(one.model.graph.initializers.keys))
+        }
+        #expect(!one.model.graph.initializers.keys.contains("w0"), "a packed weight stayed")
+    }
+
+    /// However the threads interleave, the error names the first node that failed to build.
+    @Test func buildErrorNamesTheFirstFailingNode() throws {
+        let model = convChain(badGroupAt: [9, 23])
+        let failing = model.graph.nodes.filter { $0.attributes["group"] != nil }.map(\.label)
+        for _ in 0..<10 {
+            #expect { try Session(model: model, options: SessionOptions(threads: 2, optimize: false)) } throws: { error in
+                guard case RuntimeError.node(let name, let opType, let message) = error else { return false }
+                return name == failing[0] && opType == "Conv" && message.contains("group 0")
+            }
+        }
+    }
+
     @Test func invalidModelIsRefusedWithEveryIssue() throws {
         var model = smallModel()
         model.graph.nodes[1].inputs = ["nowhere"]

@@ -19,6 +19,24 @@ import Testing
         #expect(counts.allSatisfy { $0 == 20 })
     }
 
+    /// A pool's first job must reach the worker it starts for it: a worker that took the
+    /// generation it saw on starting as already done skipped that job, so a session's kernel
+    /// build (one job) ran on one thread. Each chunk here waits until both run at once.
+    @Test func firstJobReachesTheNewWorker() {
+        for _ in 0..<20 {
+            let pool = WorkerPool()
+            let arrived = Atomic<Int>(0)
+            let met = Atomic<Int>(0)
+            pool.run(chunks: 2, threads: 2) { _ in
+                arrived.add(1, ordering: .acquiringAndReleasing)
+                let deadline = DispatchTime.now().uptimeNanoseconds + 2_000_000_000
+                while arrived.load(ordering: .acquiring) < 2 && DispatchTime.now().uptimeNanoseconds < deadline {}
+                if arrived.load(ordering: .acquiring) == 2 { met.add(1, ordering: .relaxed) }
+            }
+            #expect(met.load(ordering: .relaxed) == 2)
+        }
+    }
+
     /// Two threads submitting at once: one gets the pool, the other GCD; both finish whole.
     @Test func concurrentSubmittersBothComplete() {
         let total = Atomic<Int>(0)

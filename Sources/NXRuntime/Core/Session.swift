@@ -82,29 +82,18 @@ public final class Session: @unchecked Sendable {
         let runtimeInputs = graph.runtimeInputs
         inputSlots = runtimeInputs.map { ($0, slot($0.name)) }
         for name in graph.initializers.keys.sorted() { _ = slot(name) }
+        let build = try KernelBuild(
+            graph: &graph, registrations: registrations, opsets: graph.nodes.map { model.opsetVersion(for: $0.domain)! },
+            staticShapes: StaticShapes.infer(graph), threads: options.threads)
         var lastUse: [Int: Int] = [:]
         var built: [(kernel: any Kernel, inputs: [Int], outputs: [Int])] = []
-        var packedOnlyNames = Set<String>()
-        var pending = PackedWeightRelease(graph)
-        let staticShapes = StaticShapes.infer(graph)
         for (index, node) in graph.nodes.enumerated() {
-            let context = KernelBuildContext(
-                node: node, opset: model.opsetVersion(for: node.domain)!, constants: graph.initializers,
-                inputShapes: node.inputs.map { staticShapes[$0] })
-            let kernel: any Kernel
-            do { kernel = try registrations[index].make(context) } catch {
-                throw RuntimeError.node(name: node.label, opType: node.opType, message: "\(error)")
-            }
             let ins = node.inputs.map { $0.isEmpty ? -1 : slot($0) }
             for input in ins where input >= 0 { lastUse[input] = index }
-            built.append((kernel, ins, node.outputs.map { $0.isEmpty ? -1 : slot($0) }))
-            for name in pending.built(node, kernel) {
-                graph.initializers[name] = nil
-                packedOnlyNames.insert(name)
-            }
+            built.append((build.kernels[index], ins, node.outputs.map { $0.isEmpty ? -1 : slot($0) }))
         }
         outputSlots = graph.outputs.map { ($0.name, slot($0.name)) }
-        let packedOnly = Set(packedOnlyNames.map { slot($0) })
+        let packedOnly = Set(build.packedOnly.map { slot($0) })
         constantSlots = graph.initializers.sorted { $0.key < $1.key }.map { (slot: slot($0.key), tensor: $0.value) }
         let kept = Set(outputSlots.map(\.slot)).union(constantSlots.map(\.slot)).union(packedOnly)
         var releases = [[Int]](repeating: [], count: graph.nodes.count)
@@ -240,34 +229,4 @@ public final class Session: @unchecked Sendable {
     public var arenaBytes: Int { planner.arenaSize }
     /// What the memory planner did so far.
     var memoryStatistics: MemoryStatistics { planner.statistics }
-}
-
-/// Tracks, while a session builds its kernels in order, which initializers every reader has
-/// packed into its own layout (`Kernel.packedConstantInputs`): once the last reader is
-/// built, such a weight is not needed as it is and can go.
-struct PackedWeightRelease {
-    private var usesLeft: [String: Int] = [:]
-    private var packedSoFar: [String: Bool] = [:]
-    private let outputs: Set<String>
-
-    init(_ graph: Graph) {
-        for node in graph.nodes {
-            for name in node.inputs where graph.initializers[name] != nil { usesLeft[name, default: 0] += 1 }
-        }
-        outputs = Set(graph.outputs.map(\.name))
-    }
-
-    /// The initializers that `node`, just built as `kernel`, was the last reader of, all of
-    /// whose readers packed them.
-    mutating func built(_ node: Node, _ kernel: any Kernel) -> [String] {
-        var done: [String] = []
-        for (position, name) in node.inputs.enumerated() {
-            guard let left = usesLeft[name] else { continue }
-            let packed = (packedSoFar[name] ?? true) && kernel.packedConstantInputs.contains(position)
-            packedSoFar[name] = packed
-            usesLeft[name] = left - 1
-            if left == 1 && packed && !outputs.contains(name) { done.append(name) }
-        }
-        return done
-    }
 }

@@ -92,8 +92,11 @@ final class WorkerPool: @unchecked Sendable {
 
     private func startWorkers(upTo wanted: Int) {
         workerCount.withLock { count in
+            // The job about to be published is newer than this generation. A worker that read
+            // the generation itself once running could read the new job's and skip it as seen.
+            let seen = claim.load(ordering: .acquiring) >> 32
             while count < wanted {
-                let thread = Thread { [unowned self] in self.work() }
+                let thread = Thread { [unowned self] in self.work(seen: seen) }
                 thread.name = "nx-worker-\(count)"
                 thread.start()
                 count += 1
@@ -101,8 +104,9 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    private func work() {
-        var seen = claim.load(ordering: .acquiring) >> 32
+    /// `seen`: the last generation published before this worker was started.
+    private func work(seen start: UInt64) {
+        var seen = start
         while true {
             var spins = 0
             var value = claim.load(ordering: .acquiring)

@@ -9,8 +9,17 @@ protocol FusionPass: GraphPass {
 
 extension FusionPass {
     func run(on model: inout Model, registry: OperatorRegistry) throws -> Bool {
+        var current = model
+        return rewriteRepeatedly(&model) { graph in
+            current.graph = graph
+            return fuseOne(current)
+        }
+    }
+
+    /// Applies `rewrite` until it returns nil; true when it changed anything.
+    func rewriteRepeatedly(_ model: inout Model, _ rewrite: (Graph) -> Graph?) -> Bool {
         var changed = false
-        while let rewritten = fuseOne(model) {
+        while let rewritten = rewrite(model.graph) {
             model.graph = rewritten
             changed = true
         }
