@@ -175,7 +175,8 @@ import NXIR
         conv.output(conv.mul(conv.conv(x, w, bias: bias), gamma), name: "y")
         let image = Tensor(shape: [1, 6, 4, 5], scalars: seededFloats(120, seed: 7))
         let (foldedConv, convDifference) = try compare(conv.model(), pass: ScaleFolding(), feeds: ["x": image])
-        #expect(foldedConv.graph.nodes.map(\.opType) == ["Conv"])
+        #expect(foldedConv.graph.nodes.map(\.opType) == ["FusedConv"])
+        #expect(foldedConv.graph.nodes[0].inputs == ["x", "w", "wb_scaled", "", "", "", "gamma"], "the weight scale is input 6")
         #expect(convDifference < 1e-5)
 
         let linear = GraphBuilder(opset: 17)
@@ -190,6 +191,33 @@ import NXIR
         let (foldedLinear, linearDifference) = try compare(model, pass: ScaleFolding(), feeds: feeds)
         #expect(foldedLinear.graph.nodes.map(\.opType) == ["FusedMatMul"])
         #expect(linearDifference < 1e-5)
+    }
+
+    /// The folded scale is applied while each algorithm packs its weight: channel panels (1x1,
+    /// few pixels), row panels (1x1, many pixels; a 5x5 per-tap GEMM; a grouped 1x1),
+    /// Winograd (3x3) and depthwise. A residual added after the scale still fuses.
+    @Test(arguments: [(1, 1, 6), (1, 1, 24), (5, 1, 9), (1, 2, 21), (3, 1, 9), (3, 8, 9)])
+    func weightScaleFoldsIntoEveryConvAlgorithm(_ kernel: Int, _ group: Int, _ size: Int) throws {
+        let channels = 8 * max(1, 40 / 8), outputs = group == 8 ? channels : 16
+        let b = GraphBuilder(opset: 17)
+        let x = b.input("x", shape: Shape(fixed: [1, channels, size, size]))
+        let w = b.initializer(
+            "w", Tensor(shape: [outputs, channels / group, kernel, kernel], scalars: seededFloats(outputs * channels / group * kernel * kernel, seed: 21)))
+        let bias = b.initializer("bias", Tensor(shape: [outputs], scalars: seededFloats(outputs, seed: 22)))
+        let gamma = b.initializer("gamma", Tensor(shape: [outputs, 1, 1], scalars: seededFloats(outputs, seed: 23)))
+        let residual = b.input("z", shape: Shape(fixed: [1, outputs, size, size]))
+        let pad = kernel / 2
+        b.output(b.add(b.mul(b.conv(x, w, bias: bias, pads: [pad, pad, pad, pad], group: group), gamma), residual), name: "y")
+        let feeds = [
+            "x": Tensor(shape: [1, channels, size, size], scalars: seededFloats(channels * size * size, seed: 24)),
+            "z": Tensor(shape: [1, outputs, size, size], scalars: seededFloats(outputs * size * size, seed: 25)),
+        ]
+        let model = b.model()
+        let plain = try Session(model: model, options: SessionOptions(threads: 1, optimize: false)).run(feeds)["y"]!.floatValues()
+        let session = try Session(model: model, options: SessionOptions(threads: 2))
+        #expect(session.model.graph.nodes.map(\.opType) == ["FusedConv"], "scale and residual both fuse")
+        #expect(session.model.graph.nodes.first?.inputs.count == 7)
+        #expect(relativeDifference(try session.run(feeds)["y"]!.floatValues(), plain) < 1e-5)
     }
 
     /// timm's ConvNeXt block as PyTorch exports it (channels-last MLP between two
@@ -214,7 +242,8 @@ import NXIR
         let feeds = ["x": Tensor(shape: [1, c, 5, 6], scalars: seededFloats(c * 30, seed: 8))]
         let optimized = try Optimizer().optimize(model)
         #expect(optimized.graph.nodes.map(\.opType) == ["LayerNormalizationChannels", "FusedConv", "FusedConv"])
-        #expect(optimized.graph.nodes.last?.inputs.last == "x")
+        #expect(optimized.graph.nodes.last?.inputs[5] == "x", "the residual")
+        #expect(optimized.graph.nodes.last?.inputs[6] == "gamma", "the layer scale, folded while packing")
         let plain = try Session(model: model, options: SessionOptions(threads: 1, optimize: false)).run(feeds)["y"]!
         let fused = try Session(model: optimized, options: SessionOptions(threads: 1, optimize: false)).run(feeds)["y"]!
         #expect(relativeDifference(try fused.floatValues(), try plain.floatValues()) < 1e-5)

@@ -43,10 +43,18 @@ enum EpilogueFusion {
     }
 
     /// FusedConv: the fused activation, the pre-activation (inputs 3 and 4, constant
-    /// per-channel scale and shift, with `input_activation = "Relu"`) and the residual
-    /// (input 5, added before the activation) when present.
+    /// per-channel scale and shift, with `input_activation = "Relu"`), the residual
+    /// (input 5, added before the activation) and the weight scale (input 6, constant, one
+    /// factor per output channel) when present.
     static func conv(_ context: KernelBuildContext) throws -> ConvKernel {
-        var kernel = try Self.kernel(context, innerOp: "Conv") { try ConvKernel($0) }
+        var weightScale: [Float]?
+        if context.hasInput(6) {
+            guard let scale = context.constantInput(6), scale.dataType == .float32 else {
+                throw KernelError("the weight scale (input 6) must be a constant float32 tensor")
+            }
+            weightScale = try scale.floatValues()
+        }
+        var kernel = try Self.kernel(context, innerOp: "Conv") { try ConvKernel($0, weightScale: weightScale) }
         kernel.addsResidual = context.hasInput(5)
         guard let name = try? context.string("input_activation", default: ""), !name.isEmpty else { return kernel }
         guard name == "Relu" else { throw KernelError("input_activation '\(name)' is not supported (Relu is)") }

@@ -81,7 +81,8 @@ struct ConvKernel: Kernel {
 
         /// The GEMM left operands: per group, the weight as a [M/group, C/group * taps] matrix
         /// (`matrix`, `taps`), or one matrix per transformed point (`winograd`).
-        func prepare(_ weight: Tensor, outputs: Int, groupChannels: Int, taps: Int, group: Int) -> [PackedGEMM.PackedA] {
+        /// `scale`: one factor per output channel, folded in while packing.
+        func prepare(_ weight: Tensor, outputs: Int, groupChannels: Int, taps: Int, group: Int, scale: [Float]?) -> [PackedGEMM.PackedA] {
             let groupOutputs = outputs / group
             let (layout, count): ([Float], Int)
             switch self {
@@ -89,11 +90,15 @@ struct ConvKernel: Kernel {
                 return []
             case .matrix, .taps:
                 let w = LinearSupport.unalignedFloats(weight)
-                return (0..<group).map { gi in
-                    PackedGEMM.PackedA(w + gi * groupOutputs * groupChannels * taps, lda: groupChannels * taps, m: groupOutputs, k: groupChannels * taps)
+                return withOptionalFloats(scale) { scale in
+                    (0..<group).map { gi in
+                        PackedGEMM.PackedA(
+                            w + gi * groupOutputs * groupChannels * taps, lda: groupChannels * taps, m: groupOutputs,
+                            k: groupChannels * taps, rowScale: scale.map { $0 + gi * groupOutputs })
+                    }
                 }
             case .winograd:
-                layout = LinearSupport.withFloats(weight) {
+                layout = LinearSupport.withFloats(scale.map { ConvKernel.scaled(weight, by: $0) } ?? weight) {
                     WinogradConvolution.transformWeights($0, outputs: outputs, groupChannels: groupChannels, group: group)
                 }
                 count = 16
@@ -106,7 +111,9 @@ struct ConvKernel: Kernel {
         }
     }
 
-    init(_ context: KernelBuildContext) throws {
+    /// `weightScale`: a factor per output channel to multiply the constant weight by, folded
+    /// into the packed weight (the optimizer's scale folding, FusedConv input 6).
+    init(_ context: KernelBuildContext, weightScale: [Float]? = nil) throws {
         let attributes = try SpatialAttributes(context)
         self.attributes = attributes
         let group = try context.int("group", default: 1)
@@ -117,8 +124,11 @@ struct ConvKernel: Kernel {
         constantWeightShape = context.constantInput(1)?.shape
         if let weight = context.constantInput(1), let algorithm = Algorithm(weight: weight.shape, group: group, attributes) {
             try LinearSupport.requireFloat32(weight, "weight")
+            if let weightScale, weightScale.count != weight.shape[0] {
+                throw KernelError("weight scale has \(weightScale.count) factors, the weight \(weight.shape[0]) output channels")
+            }
             if algorithm == .depthwise {
-                depthwise = PackedFloats(weight)
+                depthwise = PackedFloats(weightScale.map { Self.scaled(weight, by: $0) } ?? weight)
             } else {
                 let (outputs, groupChannels) = (weight.shape[0], weight.shape[1])
                 let taps = weight.elementCount / max(1, outputs * groupChannels)
@@ -130,20 +140,43 @@ struct ConvKernel: Kernel {
                 if algorithm == .matrix, let pixels, ChannelPanelGEMM.suits(pixels: pixels) {
                     let w = LinearSupport.unalignedFloats(weight)
                     let groupOutputs = outputs / group, depth = groupChannels * taps
-                    prepared = (algorithm, .channels((0..<group).map { gi in
-                        ChannelPanelGEMM.PackedA(w + gi * groupOutputs * depth, lda: depth, m: groupOutputs, k: depth)
+                    prepared = (algorithm, .channels(withOptionalFloats(weightScale) { scale in
+                        (0..<group).map { gi in
+                            ChannelPanelGEMM.PackedA(
+                                w + gi * groupOutputs * depth, lda: depth, m: groupOutputs, k: depth,
+                                rowScale: scale.map { $0 + gi * groupOutputs })
+                        }
                     }))
                 } else {
-                    prepared = (algorithm, .rows(algorithm.prepare(weight, outputs: outputs, groupChannels: groupChannels, taps: taps, group: group)))
+                    prepared = (algorithm, .rows(algorithm.prepare(
+                        weight, outputs: outputs, groupChannels: groupChannels, taps: taps, group: group, scale: weightScale)))
                 }
             }
         }
+        if weightScale != nil && prepared == nil && depthwise == nil {
+            throw KernelError("a weight scale needs a constant float32 weight of a supported shape")
+        }
+        foldsWeightScale = weightScale != nil
         preparedWeights = prepared
         depthwiseWeight = depthwise
         packedBias = try context.constantInput(2).map { try ConvKernel.pack($0, "bias") }
     }
 
-    var packedConstantInputs: Set<Int> { preparedWeights == nil ? [] : [1] }
+    /// Whether input 6, the weight scale, was folded into the weights at load.
+    let foldsWeightScale: Bool
+
+    var packedConstantInputs: Set<Int> { Set(preparedWeights == nil ? [] : [1]).union(foldsWeightScale ? [6] : []) }
+
+    /// The weight with output channel m's block multiplied by `scale[m]`.
+    static func scaled(_ weight: Tensor, by scale: [Float]) -> Tensor {
+        let values = LinearSupport.unalignedFloats(weight)
+        let block = weight.elementCount / max(scale.count, 1)
+        var result = [Float](repeating: 0, count: weight.elementCount)
+        for m in scale.indices {
+            for i in 0..<block { result[m * block + i] = values[m * block + i] * scale[m] }
+        }
+        return Tensor(shape: weight.shape, scalars: result)
+    }
 
     static func pack(_ tensor: Tensor, _ name: String) throws -> PackedFloats {
         try LinearSupport.requireFloat32(tensor, name)
@@ -228,7 +261,7 @@ struct ConvKernel: Kernel {
                 // weight's shape and the attributes only).
                 let prepared = preparedWeights.flatMap { $0.algorithm == algorithm ? $0.matrices : nil } ?? w.map { w in
                     PreparedMatrices.rows(
-                        algorithm.prepare(w, outputs: plan.outputChannels, groupChannels: groupChannels, taps: plan.geometry.kernelSize, group: group))
+                        algorithm.prepare(w, outputs: plan.outputChannels, groupChannels: groupChannels, taps: plan.geometry.kernelSize, group: group, scale: nil))
                 } ?? .rows([])
                 if algorithm == .matrix {
                     LinearSupport.withFloats(nil, residual) { zData in
@@ -337,4 +370,10 @@ struct ConvKernel: Kernel {
         else { return 0 }
         return 2 * y.elementCount * (shape.reduce(1, *) / first) + y.elementCount * (activation?.flopsPerElement ?? 0)
     }
+}
+
+/// `body` with a pointer to `values`' floats, or nil.
+private func withOptionalFloats<R>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let values else { return body(nil) }
+    return values.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

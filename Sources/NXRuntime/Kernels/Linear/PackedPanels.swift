@@ -17,8 +17,10 @@ struct PackedPanels<Shape: PanelShape>: Sendable {
         self.init(UnalignedFloats(a), lda: lda, m: m, k: k, transposed: transposed)
     }
 
-    /// Packs A read where it lies, aligned or not (a weight mapped from its file).
-    init(_ a: UnalignedFloats, lda: Int, m: Int, k: Int, transposed: Bool = false) {
+    /// Packs A read where it lies, aligned or not (a weight mapped from its file), each row
+    /// multiplied by its `rowScale` when given (a layer scale folded into the weight while
+    /// packing, rather than into a scaled copy first).
+    init(_ a: UnalignedFloats, lda: Int, m: Int, k: Int, transposed: Bool = false, rowScale: UnsafePointer<Float>? = nil) {
         self.m = m
         self.k = k
         let (rows, depth) = (Shape.rows, Shape.depth)
@@ -37,13 +39,22 @@ struct PackedPanels<Shape: PanelShape>: Sendable {
                         for kk in 0..<blockDepth {
                             let source = a + (k0 + kk) * lda + panel * rows
                             let line = target + kk * rows
-                            for r in 0..<validRows { line[r] = source[r] }
+                            if let rowScale {
+                                let scale = rowScale + panel * rows
+                                for r in 0..<validRows { line[r] = source[r] * scale[r] }
+                            } else {
+                                for r in 0..<validRows { line[r] = source[r] }
+                            }
                             for r in validRows..<rows { line[r] = 0 }
                         }
                     } else {
                         for r in 0..<validRows {
                             let source = a + (panel * rows + r) * lda + k0
-                            for kk in 0..<blockDepth { target[kk * rows + r] = source[kk] }
+                            if let scale = rowScale?[panel * rows + r] {
+                                for kk in 0..<blockDepth { target[kk * rows + r] = source[kk] * scale }
+                            } else {
+                                for kk in 0..<blockDepth { target[kk * rows + r] = source[kk] }
+                            }
                         }
                         for r in validRows..<rows {
                             for kk in 0..<blockDepth { target[kk * rows + r] = 0 }
