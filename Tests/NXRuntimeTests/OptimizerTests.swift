@@ -82,6 +82,37 @@ import NXIR
         #expect(difference < 1e-5)
     }
 
+    /// HoVer-Net's dense unit, `Relu(BN(Conv(Relu(BN(x)))))`: the whole optimizer leaves one
+    /// FusedConv with the pre-activation (inputs 3, 4), the second BN folded into its weight
+    /// and bias, and the Relu, for the Winograd, tap and im2col paths.
+    @Test(arguments: [(32, 3), (8, 5), (3, 3)])
+    func denseUnitBecomesOneFusedConv(_ channels: Int, _ kernel: Int) throws {
+        let b = GraphBuilder(opset: 17)
+        let x = b.input("x", shape: Shape(fixed: [1, channels, 7, 7]))
+        func vector(_ name: String, _ count: Int, _ seed: UInt64, positive: Bool = false) -> Value {
+            b.initializer(name, Tensor(shape: [count], scalars: seededFloats(count, seed: seed).map { positive ? abs($0) + 0.5 : $0 }))
+        }
+        let pre = b.relu(b.batchNormalization(
+            x, scale: vector("g0", channels, 1), bias: vector("b0", channels, 2), mean: vector("m0", channels, 3),
+            variance: vector("v0", channels, 4, positive: true)))
+        let w = b.initializer("w", Tensor(shape: [6, channels, kernel, kernel], scalars: seededFloats(6 * channels * kernel * kernel, seed: 5)))
+        let pad = kernel / 2
+        let conv = b.conv(pre, w, pads: [pad, pad, pad, pad])
+        let post = b.batchNormalization(
+            conv, scale: vector("g1", 6, 6), bias: vector("b1", 6, 7), mean: vector("m1", 6, 8), variance: vector("v1", 6, 9, positive: true))
+        b.output(b.relu(post), name: "y")
+        let model = b.model()
+        let optimized = try Optimizer().optimize(model)
+        #expect(optimized.graph.nodes.map(\.opType) == ["FusedConv"])
+        let fused = try #require(optimized.graph.nodes.first)
+        #expect(fused.hasInput(3) && fused.hasInput(4) && !fused.hasInput(5) && !fused.hasInput(6))
+        #expect(fused.attributes["activation"]?.stringValue == "Relu")
+        let feeds = ["x": Tensor(shape: [1, channels, 7, 7], scalars: seededFloats(channels * 49, seed: 10))]
+        let plain = try Session(model: model, options: SessionOptions(threads: 1, optimize: false)).run(feeds)["y"]!
+        let fusedRun = try Session(model: optimized, options: SessionOptions(threads: 1, optimize: false)).run(feeds)["y"]!
+        #expect(relativeDifference(try fusedRun.floatValues(), try plain.floatValues()) < 1e-5)
+    }
+
     @Test func batchNormStaysWhenConvOutputHasAnotherReader() throws {
         let b = GraphBuilder(opset: 17)
         let x = b.input("x", shape: [1, 1, 4, 4])

@@ -56,6 +56,25 @@ extension Graph {
     }
 }
 
+/// FusedConv's optional inputs past the bias, by position (Spec/OPERATORS.md).
+enum FusedConvInput {
+    static let inputScale = 3, inputShift = 4, residual = 5, weightScale = 6
+}
+
+extension Node {
+    /// Whether input `position` is present (not omitted, not an empty name).
+    func hasInput(_ position: Int) -> Bool { position < inputs.count && !inputs[position].isEmpty }
+
+    /// The inputs with `values` placed at their positions, empty names filling any gap and
+    /// no empty names left at the end.
+    func inputs(setting values: [Int: String]) -> [String] {
+        var result = inputs + [String](repeating: "", count: max(0, (values.keys.max() ?? 0) + 1 - inputs.count))
+        for (position, name) in values { result[position] = name }
+        while result.last?.isEmpty == true { result.removeLast() }
+        return result
+    }
+}
+
 /// The internal operator domain for fused ops this runtime adds; never written to files
 /// meant for other runtimes.
 public let nxDomain = "ai.nx"

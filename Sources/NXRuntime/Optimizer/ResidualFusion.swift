@@ -32,16 +32,15 @@ struct ResidualFusion: FusionPass {
                 guard let convIndex = index.producer[value], index.soleConsumer(value) == addIndex else { continue }
                 let conv = graph.nodes[convIndex]
                 let isConv = (conv.domain.isEmpty && conv.opType == "Conv") || (conv.domain == nxDomain && conv.opType == "FusedConv")
-                // Up to a pre-activation (inputs 3, 4), or a weight scale (input 6) alone.
-                let slotFree = conv.inputs.count <= 5 || (conv.inputs.count == 7 && conv.inputs[3...5].allSatisfy(\.isEmpty))
-                guard isConv, conv.attributes["activation"] == nil, conv.inputs.count >= 2, slotFree else { continue }
+                guard isConv, conv.attributes["activation"] == nil, conv.inputs.count >= 2, conv.inputs.count <= 7,
+                    !conv.hasInput(FusedConvInput.residual)
+                else { continue }
                 if shapes == nil { shapes = StaticShapes.infer(graph) }
                 guard let shape = shapes?[value], shapes?[residual] == shape else { continue }
                 var fused = conv
                 fused.opType = "FusedConv"
                 fused.domain = nxDomain
-                fused.inputs = Array(conv.inputs.prefix(5)) + [String](repeating: "", count: max(0, 5 - conv.inputs.count)) + [residual]
-                    + conv.inputs.dropFirst(6)
+                fused.inputs = conv.inputs(setting: [FusedConvInput.residual: residual])
                 fused.outputs = add.outputs
                 var result = graph
                 result.nodes[convIndex] = fused

@@ -24,7 +24,7 @@ struct ScaleFolding: FusionPass {
                 let producer = graph.nodes[producerIndex]
                 // Inputs past the bias (a pre-activation, a residual) would not be scaled.
                 guard producer.attributes["activation"] == nil, producer.inputs.count <= 3,
-                    let folded = fold(producer, scale: scale, scaleName: mul.inputs[1 - side], graph: graph)
+                    let folded = fold(producer, scale: scale, graph: graph)
                 else { continue }
                 var result = graph
                 var node = producer
@@ -34,7 +34,8 @@ struct ScaleFolding: FusionPass {
                     result.initializers[fresh] = tensor
                     return fresh
                 }
-                if node.inputs.count > 3 {
+                if producer.opType.hasSuffix("Conv") {
+                    node.inputs = node.inputs(setting: [FusedConvInput.weightScale: mul.inputs[1 - side]])
                     node.opType = "FusedConv"
                     node.domain = nxDomain
                 }
@@ -50,7 +51,7 @@ struct ScaleFolding: FusionPass {
     /// The op's inputs after X: each a name to derive a new initializer's from and its
     /// tensor, or an existing name (nil tensor). Nil when the scale's shape or the op's
     /// constants do not fit.
-    private func fold(_ op: Node, scale: Tensor, scaleName: String, graph: Graph) -> [(String, Tensor?)]? {
+    private func fold(_ op: Node, scale: Tensor, graph: Graph) -> [(String, Tensor?)]? {
         guard op.inputs.count >= 2, let weight = graph.initializers[op.inputs[1]], weight.dataType == .float32,
             weight.sizeProblem == nil, let factors = try? scale.floatValues()
         else { return nil }
@@ -84,18 +85,13 @@ struct ScaleFolding: FusionPass {
             result.append(("\(biasName)_scaled", Tensor(shape: [channels], scalars: zip(bias, factors).map(*))))
         } else if isLinear {
             return nil
-        } else {
-            result.append(("", nil))
         }
-        // The conv's weight scale: input 6, after the empty pre-activation and residual slots.
-        if isConv { result += [("", nil), ("", nil), ("", nil), (scaleName, nil)] }
         return result
     }
 
     /// A float32 weight of the same shape, written in one pass from the original (which may
     /// be a misaligned view into the model file): no intermediate array, no zeroing first.
-    /// ConvNeXt-B's 36 layer scales made 340 MB of copies and page faults at load, a quarter
-    /// of it.
+    /// (FusedMatMul only, PyTorch's channels-last export: MatMulKernel has no weight scale.)
     private static func scaling(_ weight: Tensor, _ write: (UnalignedFloats, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
         let buffer = PageMemory.allocate(max(weight.byteCount, MemoryLayout<Float>.stride), populated: true)
         write(LinearSupport.unalignedFloats(weight), buffer.bindMemory(to: Float.self).baseAddress!)
