@@ -42,7 +42,7 @@ public struct KernelRegistration: Sendable {
 }
 
 /// What a kernel sees when it is built: its node, the opset the model imports for the
-/// node's domain, the graph's constants (so weights can be packed once at load) and the
+/// node's domain, its constant inputs (so weights can be packed once at load) and the
 /// input shapes known before any run (so they are packed for the sizes that will come).
 public struct KernelBuildContext: Sendable {
     public let node: Node
