@@ -273,6 +273,9 @@ import NXIR
         let feeds = ["x": Tensor(shape: [1, c, 5, 6], scalars: seededFloats(c * 30, seed: 8))]
         let optimized = try Optimizer().optimize(model)
         #expect(optimized.graph.nodes.map(\.opType) == ["LayerNormalizationChannels", "FusedConv", "FusedConv"])
+        #expect(optimized.graph.nodes[1].inputs[1] == "w1", "packed from W as it is, no transposed copy")
+        #expect(optimized.graph.nodes.dropFirst().allSatisfy { $0.isTransposedWeightConv })
+        #expect(!optimized.graph.initializers.keys.contains { $0.hasSuffix("_channels_first") })
         #expect(optimized.graph.nodes.last?.inputs[5] == "x", "the residual")
         #expect(optimized.graph.nodes.last?.inputs[6] == "gamma", "the layer scale, folded while packing")
         let plain = try Session(model: model, options: SessionOptions(threads: 1, optimize: false)).run(feeds)["y"]!

@@ -11,6 +11,14 @@ enum StaticShapes {
     static func infer(_ graph: Graph) -> [String: [Int]] {
         var shadow = graph
         shadow.nodes = graph.nodes.map(standardEquivalent)
+        // A FusedConv whose weight is stored transposed ([K, N], `weight_transposed`) reads,
+        // as a Conv, a stand-in input of the weight's Conv shape [N, K, 1, 1].
+        for (index, node) in graph.nodes.enumerated() where node.isTransposedWeightConv {
+            guard let shape = graph.initializers[node.inputs[1]]?.shape, shape.count == 2 else { continue }
+            let standIn = node.inputs[1] + "#conv_layout"
+            shadow.nodes[index].inputs[1] = standIn
+            shadow.inputs.append(ValueInfo(name: standIn, elementType: .float32, shape: Shape(fixed: [shape[1], shape[0], 1, 1])))
+        }
         return (try? shadow.inferShapes().shapes) ?? [:]
     }
 
@@ -18,7 +26,9 @@ enum StaticShapes {
         guard node.domain == nxDomain else { return node }
         var standard = node
         standard.domain = ""
-        standard.attributes = node.attributes.filter { !$0.key.hasPrefix("activation") && !$0.key.hasPrefix("input_activation") }
+        standard.attributes = node.attributes.filter {
+            !$0.key.hasPrefix("activation") && !$0.key.hasPrefix("input_activation") && $0.key != "weight_transposed"
+        }
         switch node.opType {
         case "FusedConv":
             standard.opType = "Conv"

@@ -4,8 +4,10 @@ import NXIR
 /// ops on the last axis -> Transpose(0,3,1,2)`, how PyTorch exports timm's ConvNeXt block
 /// (LayerNorm, Linear + GELU, Linear, in channels-last). Inside the island, LayerNorm over
 /// the last axis becomes ai.nx LayerNormalizationChannels, a FusedMatMul by a constant
-/// [K, N] weight becomes a 1x1 FusedConv with the transposed weight [N, K, 1, 1] (same bias
-/// and activation), and both transposes go: two full passes over the activations per block.
+/// [K, N] weight becomes a 1x1 FusedConv reading that weight as it is, marked
+/// `weight_transposed` (its kernel packs Wᵀ straight from W: a transposed copy was 40% of
+/// the load of PyTorch's ConvNeXt-T export), with the same bias and activation; and both
+/// transposes go: two full passes over the activations per block.
 /// Every value inside must have a single reader; any other op stops the match.
 struct ChannelsFirstMLP: FusionPass {
     let name = "channels-first-mlp"
@@ -31,7 +33,7 @@ struct ChannelsFirstMLP: FusionPass {
             guard let endIndex, chain.contains(where: { graph.nodes[$0].opType == "FusedMatMul" }) else { continue }
             var result = graph
             for (position, nodeIndex) in chain.enumerated() {
-                var node = converted(graph.nodes[nodeIndex], in: &result)
+                var node = converted(graph.nodes[nodeIndex])
                 if position == 0 { node.inputs[0] = start.inputs[0] }
                 if position == chain.count - 1 { node.outputs = graph.nodes[endIndex].outputs }
                 result.nodes[nodeIndex] = node
@@ -57,7 +59,7 @@ struct ChannelsFirstMLP: FusionPass {
         return true
     }
 
-    private func converted(_ node: Node, in graph: inout Graph) -> Node {
+    private func converted(_ node: Node) -> Node {
         if isLastAxisNorm(node) {
             var attributes: [String: Attribute] = [:]
             if let epsilon = node.attributes["epsilon"] { attributes["epsilon"] = epsilon }
@@ -65,29 +67,10 @@ struct ChannelsFirstMLP: FusionPass {
                 name: node.name, opType: "LayerNormalizationChannels", domain: nxDomain, inputs: node.inputs,
                 outputs: [node.outputs[0]], attributes: attributes)
         }
-        // FusedMatMul(A, W [K, N], b) -> FusedConv(X, Wᵀ [N, K, 1, 1], b).
-        let weight = graph.initializers[node.inputs[1]]!
-        let (k, n) = (weight.shape[0], weight.shape[1])
-        let name = unique("\(node.inputs[1])_channels_first", in: graph)
-        graph.initializers[name] = Self.transposed(weight, rows: k, columns: n)
+        // FusedMatMul(A, W [K, N], b) -> FusedConv(X, W as Wᵀ [N, K, 1, 1], b).
         var fused = node
         fused.opType = "FusedConv"
-        fused.inputs = [node.inputs[0], name, node.inputs[2]]
+        fused.attributes["weight_transposed"] = .int(1)
         return fused
-    }
-
-    /// W [K, N] as Wᵀ [N, K, 1, 1], read in place (aligned or not) by the Transpose kernel's
-    /// tiled transpose and written once: an element-wise transpose through two array copies
-    /// took 60% of the load of PyTorch's ConvNeXt-T export.
-    static func transposed(_ weight: Tensor, rows k: Int, columns n: Int) -> Tensor {
-        let byteCount = k * n * MemoryLayout<Float>.stride
-        let buffer = PageMemory.allocate(max(byteCount, MemoryLayout<Float>.stride), populated: true)
-        if let source = weight.storage.bytes.baseAddress, byteCount > 0 {
-            TransposeKernel.batchedTranspose(
-                source, buffer.baseAddress!, batch: 1, rows: k, columns: n, elementSize: MemoryLayout<Float>.stride,
-                context: ExecutionContext(threads: 1, pool: BufferPool()))
-        }
-        let storage = TensorStorage(lending: buffer, count: byteCount) { PageMemory.deallocate($0) }
-        return Tensor(dataType: .float32, shape: [n, k, 1, 1], storage: storage)
     }
 }

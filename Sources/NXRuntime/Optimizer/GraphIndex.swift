@@ -62,6 +62,12 @@ enum FusedConvInput {
 }
 
 extension Node {
+    /// A FusedConv whose 1x1 weight (input 1) is stored transposed, [C_in, C_out]: what
+    /// `channels-first-mlp` makes of a FusedMatMul's [K, N] weight without copying it.
+    var isTransposedWeightConv: Bool {
+        domain == nxDomain && opType == "FusedConv" && attributes["weight_transposed"]?.intValue == 1
+    }
+
     /// Whether input `position` is present (not omitted, not an empty name).
     func hasInput(_ position: Int) -> Bool { position < inputs.count && !inputs[position].isEmpty }
 

@@ -60,10 +60,12 @@ struct ScaleFolding: FusionPass {
         let channels: Int
         let scaled: Tensor?
         if isConv {
-            channels = weight.shape[0]
+            // The weight as a Conv's [M, C, k...], whichever way it is stored.
+            let convShape = op.isTransposedWeightConv && weight.rank == 2 ? [weight.shape[1], weight.shape[0], 1, 1] : weight.shape
+            channels = convShape[0]
             // Right-aligned against the output [N, C, spatial...]: 1, C, then ones.
-            let aligned = [Int](repeating: 1, count: max(0, weight.rank - scale.rank)) + scale.shape
-            guard factors.count == channels, aligned.count == weight.rank, aligned[0] == 1, aligned[1] == channels,
+            let aligned = [Int](repeating: 1, count: max(0, convShape.count - scale.rank)) + scale.shape
+            guard factors.count == channels, aligned.count == convShape.count, aligned[0] == 1, aligned[1] == channels,
                 aligned.dropFirst(2).allSatisfy({ $0 == 1 })
             else { return nil }
             scaled = nil

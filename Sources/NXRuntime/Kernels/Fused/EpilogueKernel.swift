@@ -34,7 +34,7 @@ enum EpilogueFusion {
         innerNode.opType = innerOp
         innerNode.domain = ""
         innerNode.attributes = context.node.attributes.filter { !$0.key.hasPrefix("activation") }
-        innerNode.attributes = innerNode.attributes.filter { $0.key != "input_activation" }
+        innerNode.attributes = innerNode.attributes.filter { $0.key != "input_activation" && $0.key != "weight_transposed" }
         if innerOp == "MatMul" { innerNode.inputs = Array(innerNode.inputs.prefix(2)) }
         if innerOp == "Conv" { innerNode.inputs = Array(innerNode.inputs.prefix(3)) }
         var kernel = try make(KernelBuildContext(node: innerNode, opset: 17, constants: context.constants, inputShapes: context.inputShapes))
@@ -54,7 +54,8 @@ enum EpilogueFusion {
             }
             weightScale = try scale.floatValues()
         }
-        var kernel = try Self.kernel(context, innerOp: "Conv") { try ConvKernel($0, weightScale: weightScale) }
+        let transposed = try context.int("weight_transposed", default: 0) == 1
+        var kernel = try Self.kernel(context, innerOp: "Conv") { try ConvKernel($0, weightScale: weightScale, weightTransposed: transposed) }
         kernel.addsResidual = context.hasInput(5)
         guard let name = try? context.string("input_activation", default: ""), !name.isEmpty else { return kernel }
         guard name == "Relu" else { throw KernelError("input_activation '\(name)' is not supported (Relu is)") }

@@ -113,7 +113,9 @@ struct ConvKernel: Kernel {
 
     /// `weightScale`: a factor per output channel to multiply the constant weight by, folded
     /// into the packed weight (the optimizer's scale folding, FusedConv input 6).
-    init(_ context: KernelBuildContext, weightScale: [Float]? = nil) throws {
+    /// `weightTransposed`: the constant weight is stored [C_in, C_out] for a 1x1 convolution
+    /// (FusedConv's `weight_transposed`) and is packed from that layout.
+    init(_ context: KernelBuildContext, weightScale: [Float]? = nil, weightTransposed: Bool = false) throws {
         let attributes = try SpatialAttributes(context)
         self.attributes = attributes
         let group = try context.int("group", default: 1)
@@ -121,20 +123,36 @@ struct ConvKernel: Kernel {
         guard group >= 1 else { throw KernelError("group \(group) must be at least 1") }
         var prepared: (Algorithm, PreparedMatrices)?
         var depthwise: PackedFloats?
-        constantWeightShape = context.constantInput(1)?.shape
-        if let weight = context.constantInput(1), let algorithm = Algorithm(weight: weight.shape, group: group, attributes) {
+        // A transposed weight is W [C_in, C_out] of a 1x1 convolution, seen as [C_out, C_in, 1, 1].
+        var constantShape = context.constantInput(1)?.shape
+        if weightTransposed {
+            guard let shape = constantShape, shape.count == 2, group == 1 else {
+                throw KernelError("a transposed weight must be a constant [C_in, C_out] matrix of an ungrouped 1x1 convolution")
+            }
+            constantShape = [shape[1], shape[0], 1, 1]
+        }
+        constantWeightShape = constantShape
+        self.weightTransposed = weightTransposed
+        if let weight = context.constantInput(1), let weightShape = constantShape,
+            let algorithm = Algorithm(weight: weightShape, group: group, attributes)
+        {
             try LinearSupport.requireFloat32(weight, "weight")
-            if let weightScale, weightScale.count != weight.shape[0] {
-                throw KernelError("weight scale has \(weightScale.count) factors, the weight \(weight.shape[0]) output channels")
+            if let weightScale, weightScale.count != weightShape[0] {
+                throw KernelError("weight scale has \(weightScale.count) factors, the weight \(weightShape[0]) output channels")
+            }
+            if weightTransposed && algorithm != .matrix {
+                throw KernelError("a transposed weight needs a 1x1 convolution with unit strides and no padding")
             }
             if algorithm == .depthwise {
                 depthwise = PackedFloats(weightScale.map { Self.scaled(weight, by: $0) } ?? weight)
             } else {
-                let (outputs, groupChannels) = (weight.shape[0], weight.shape[1])
+                let (outputs, groupChannels) = (weightShape[0], weightShape[1])
                 let taps = weight.elementCount / max(1, outputs * groupChannels)
+                // Row `m` of the GEMM's A is output channel m: a row of W, or a column of Wᵀ.
+                let (lda, transposed) = weightTransposed ? (outputs, true) : (groupChannels * taps, false)
                 let pixels = context.staticShape(0).flatMap { x -> Int? in
-                    guard x.count == weight.shape.count, x.count >= 3 else { return nil }
-                    let kernel = try? attributes.kernel(weightSpatial: Array(weight.shape[2...]), rank: x.count - 2)
+                    guard x.count == weightShape.count, x.count >= 3 else { return nil }
+                    let kernel = try? attributes.kernel(weightSpatial: Array(weightShape[2...]), rank: x.count - 2)
                     return kernel.flatMap { try? ConvGeometry.convolution(attributes, input: Array(x[2...]), kernel: $0).outputSize }
                 }
                 if algorithm == .matrix, let pixels, ChannelPanelGEMM.suits(pixels: pixels) {
@@ -143,9 +161,14 @@ struct ConvKernel: Kernel {
                     prepared = (algorithm, .channels(withOptionalFloats(weightScale) { scale in
                         (0..<group).map { gi in
                             ChannelPanelGEMM.PackedA(
-                                w + gi * groupOutputs * depth, lda: depth, m: groupOutputs, k: depth,
+                                w + gi * groupOutputs * depth, lda: lda, m: groupOutputs, k: depth, transposed: transposed,
                                 rowScale: scale.map { $0 + gi * groupOutputs })
                         }
+                    }))
+                } else if transposed {
+                    let w = LinearSupport.unalignedFloats(weight)
+                    prepared = (algorithm, .rows(withOptionalFloats(weightScale) { scale in
+                        [PackedGEMM.PackedA(w, lda: lda, m: outputs, k: groupChannels, transposed: true, rowScale: scale)]
                     }))
                 } else {
                     prepared = (algorithm, .rows(algorithm.prepare(
@@ -164,6 +187,8 @@ struct ConvKernel: Kernel {
 
     /// Whether input 6, the weight scale, was folded into the weights at load.
     let foldsWeightScale: Bool
+    /// Whether input 1 is stored [C_in, C_out] (then only its packed form is ever used).
+    let weightTransposed: Bool
 
     var packedConstantInputs: Set<Int> { Set(preparedWeights == nil ? [] : [1]).union(foldsWeightScale ? [6] : []) }
 
@@ -193,7 +218,9 @@ struct ConvKernel: Kernel {
     func plan(_ x: Tensor, _ w: Tensor?, _ b: Tensor?) throws -> Plan {
         try LinearSupport.requireFloat32(x, "input X")
         if let w { try LinearSupport.requireFloat32(w, "weight W") }
-        guard let weightShape = w?.shape ?? constantWeightShape else { throw KernelError("needs input W") }
+        guard let weightShape = weightTransposed ? constantWeightShape : w?.shape ?? constantWeightShape else {
+            throw KernelError("needs input W")
+        }
         guard x.rank >= 3 else { throw KernelError("input X must be [N, C, spatial...], is \(x.shape)") }
         guard weightShape.count == x.rank else {
             throw KernelError("weight W \(weightShape) must have the input's rank \(x.rank) (input \(x.shape))")
