@@ -254,12 +254,12 @@ import NXIR
     /// timm's ConvNeXt block as PyTorch exports it (channels-last MLP between two
     /// Transposes, layer scale and residual after them): the whole optimizer leaves a
     /// channels-first LayerNorm and two 1x1 FusedConvs, the second adding the residual; no
-    /// Transpose, Mul or Add, and the same outputs. (20, 48) makes whole 16 x 16 blocks
-    /// and partial ones in the weight transposes.
-    @Test(arguments: [(8, 16), (20, 48)])
-    func channelsLastBlockRunsChannelsFirst(_ c: Int, _ hidden: Int) throws {
+    /// Transpose, Mul or Add, and the same outputs. (20, 48) makes partial panels of the
+    /// transposed weights; 60 rows (360 pixels) run PackedGEMM, 5 rows ChannelPanelGEMM.
+    @Test(arguments: [(8, 16, 5), (20, 48, 5), (20, 48, 60)])
+    func channelsLastBlockRunsChannelsFirst(_ c: Int, _ hidden: Int, _ height: Int) throws {
         let b = GraphBuilder(opset: 17)
-        let x = b.input("x", shape: Shape(fixed: [1, c, 5, 6]))
+        let x = b.input("x", shape: Shape(fixed: [1, c, height, 6]))
         func constant(_ name: String, _ shape: [Int], _ seed: UInt64) -> Value {
             b.initializer(name, Tensor(shape: shape, scalars: seededFloats(shape.reduce(1, *), seed: seed)))
         }
@@ -270,7 +270,7 @@ import NXIR
         y = b.mul(b.transpose(y, perm: [0, 3, 1, 2]), constant("gamma", [1, c, 1, 1], 7))
         b.output(b.add(y, x), name: "y")
         let model = b.model()
-        let feeds = ["x": Tensor(shape: [1, c, 5, 6], scalars: seededFloats(c * 30, seed: 8))]
+        let feeds = ["x": Tensor(shape: [1, c, height, 6], scalars: seededFloats(c * height * 6, seed: 8))]
         let optimized = try Optimizer().optimize(model)
         #expect(optimized.graph.nodes.map(\.opType) == ["LayerNormalizationChannels", "FusedConv", "FusedConv"])
         #expect(optimized.graph.nodes[1].inputs[1] == "w1", "packed from W as it is, no transposed copy")
