@@ -88,6 +88,31 @@ import NXIR
         }
     }
 
+    /// FusedConv's `weight_transposed` is for ungrouped 1x1 convolutions with a constant
+    /// [C_in, C_out] weight; anything else is refused at load, naming the node.
+    @Test func transposedWeightOutsideItsContractIsRefused() throws {
+        func model(group: Int, weightShape: [Int]) -> Model {
+            let b = GraphBuilder(opset: 17)
+            let x = b.input("x", shape: Shape(fixed: [1, 4, 3, 3]))
+            let w = b.initializer("w", Tensor(shape: weightShape, scalars: [Float](repeating: 0.5, count: weightShape.reduce(1, *))))
+            let y = b.conv(x, w, group: group)
+            var model = b.model()
+            let index = model.graph.nodes.firstIndex { $0.opType == "Conv" }!
+            model.graph.nodes[index].opType = "FusedConv"
+            model.graph.nodes[index].domain = nxDomain
+            model.graph.nodes[index].attributes["weight_transposed"] = .int(1)
+            model.opsetImports.append(OperatorSetID(domain: nxDomain, version: 1))
+            model.graph.outputs = [ValueInfo(name: y.name, elementType: .float32)]
+            return model
+        }
+        for (group, shape) in [(2, [2, 4]), (1, [4, 4, 1, 1])] {
+            #expect { try Session(model: model(group: group, weightShape: shape), options: SessionOptions(optimize: false)) } throws: { error in
+                guard case RuntimeError.node(_, let opType, let message) = error else { return false }
+                return opType == "FusedConv" && message.contains("transposed weight")
+            }
+        }
+    }
+
     @Test func invalidModelIsRefusedWithEveryIssue() throws {
         var model = smallModel()
         model.graph.nodes[1].inputs = ["nowhere"]

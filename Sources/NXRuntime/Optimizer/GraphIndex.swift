@@ -56,9 +56,10 @@ extension Graph {
     }
 }
 
-/// FusedConv's optional inputs past the bias, by position (Spec/OPERATORS.md).
+/// Positions of FusedConv's optional inputs that passes place (Spec/OPERATORS.md; 3 and 4,
+/// the pre-activation's scale and shift, come with the bias before them).
 enum FusedConvInput {
-    static let inputScale = 3, inputShift = 4, residual = 5, weightScale = 6
+    static let residual = 5, weightScale = 6
 }
 
 extension Node {
