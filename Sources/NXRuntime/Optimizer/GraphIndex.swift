@@ -63,6 +63,11 @@ enum FusedConvInput {
 }
 
 extension Node {
+    /// A standard Conv or the optimizer's ai.nx FusedConv.
+    var isConvolution: Bool {
+        (domain.isEmpty && opType == "Conv") || (domain == nxDomain && opType == "FusedConv")
+    }
+
     /// A FusedConv whose 1x1 weight (input 1) is stored transposed, [C_in, C_out]: what
     /// `channels-first-mlp` makes of a FusedMatMul's [K, N] weight without copying it.
     var isTransposedWeightConv: Bool {

@@ -13,7 +13,7 @@ struct PreActivationFusion: FusionPass {
         let graph = model.graph
         let index = GraphIndex(graph)
         for (convIndex, conv) in graph.nodes.enumerated() {
-            let isConv = (conv.domain.isEmpty && conv.opType == "Conv") || (conv.domain == nxDomain && conv.opType == "FusedConv")
+            let isConv = conv.isConvolution
             guard isConv, conv.attributes["input_activation"] == nil, conv.inputs.count >= 2, conv.inputs.count <= 3,
                 let reluIndex = index.producer[conv.inputs[0]], index.soleConsumer(conv.inputs[0]) == convIndex
             else { continue }

@@ -31,7 +31,7 @@ struct ResidualFusion: FusionPass {
                 let value = add.inputs[side], residual = add.inputs[1 - side]
                 guard let convIndex = index.producer[value], index.soleConsumer(value) == addIndex else { continue }
                 let conv = graph.nodes[convIndex]
-                let isConv = (conv.domain.isEmpty && conv.opType == "Conv") || (conv.domain == nxDomain && conv.opType == "FusedConv")
+                let isConv = conv.isConvolution
                 guard isConv, conv.attributes["activation"] == nil, conv.inputs.count >= 2, conv.inputs.count <= 7,
                     !conv.hasInput(FusedConvInput.residual)
                 else { continue }

@@ -34,7 +34,7 @@ struct ScaleFolding: FusionPass {
                     result.initializers[fresh] = tensor
                     return fresh
                 }
-                if producer.opType.hasSuffix("Conv") {
+                if producer.isConvolution {
                     node.inputs = node.inputs(setting: [FusedConvInput.weightScale: mul.inputs[1 - side]])
                     node.opType = "FusedConv"
                     node.domain = nxDomain
@@ -55,7 +55,7 @@ struct ScaleFolding: FusionPass {
         guard op.inputs.count >= 2, let weight = graph.initializers[op.inputs[1]], weight.dataType == .float32,
             weight.sizeProblem == nil, let factors = try? scale.floatValues()
         else { return nil }
-        let isConv = (op.domain.isEmpty && op.opType == "Conv") || (op.domain == nxDomain && op.opType == "FusedConv")
+        let isConv = op.isConvolution
         let isLinear = op.domain == nxDomain && op.opType == "FusedMatMul" && op.inputs.count == 3 && weight.rank == 2
         let channels: Int
         let scaled: Tensor?
