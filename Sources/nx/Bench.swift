@@ -63,6 +63,7 @@ struct Bench: ParsableCommand {
                 "min_ms": sorted.first!, "max_ms": sorted.last!, "samples_ms": samples,
                 "load_seconds": loadSeconds, "peak_rss_mib": peakMiB,
                 "arena_mib": Double(session.arenaBytes) / Double(1 << 20),
+                "buffer_allocations": session.bufferAllocations, "buffer_mib": Double(session.bufferBytes) / Double(1 << 20),
                 "inputs": feeds.mapValues { $0.shape },
                 "profile": profile.map { entry -> [String: Any] in
                     [

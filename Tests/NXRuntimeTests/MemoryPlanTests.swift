@@ -165,4 +165,39 @@ import NXIR
             }
         }
     }
+
+    /// The recording heap never lends a live range twice, reuses and merges freed ones (so
+    /// the pages a first run touches stay near its live peak), and outlives its buffers.
+    @Test func recordingHeapReusesFreedRanges() throws {
+        var random = SeededRandom(seed: 8)
+        var heap: RecordingHeap? = try #require(RecordingHeap(reserving: 1 << 24))
+        weak let watched = heap
+        var live: [(storage: TensorStorage, fill: UInt8)] = []
+        var peakLive = 0
+        for step in 0..<400 {
+            if !live.isEmpty, Int.random(in: 0..<5, using: &random) < 2 {
+                let victim = live.remove(at: Int.random(in: 0..<live.count, using: &random))
+                #expect(victim.storage.bytes.allSatisfy { $0 == victim.fill }, "step \(step): a live buffer was overwritten")
+            }
+            let count = Int.random(in: 1...70_000, using: &random)
+            let storage = try #require(heap!.storage(byteCount: count) { _ in })
+            let fill = UInt8(truncatingIfNeeded: step)
+            storage.mutableBaseAddress!.initializeMemory(as: UInt8.self, repeating: fill, count: storage.count)
+            live.append((storage, fill))
+            peakLive = max(peakLive, live.reduce(0) { $0 + MemoryPlan.slotSize($1.storage.count) })
+        }
+        for buffer in live { #expect(buffer.storage.bytes.allSatisfy { $0 == buffer.fill }) }
+        // First fit keeps the touched range within a small factor of the live peak.
+        #expect(heap!.highWater < 2 * peakLive)
+        // Everything freed: one range again, so a request of the whole reservation fits.
+        live.removeAll()
+        #expect(heap!.storage(byteCount: 1 << 24) { _ in } != nil)
+        #expect(heap!.storage(byteCount: (1 << 24) + 1) { _ in } == nil)
+        // A buffer keeps its heap alive after the last other reference goes.
+        var last = heap!.storage(byteCount: 64) { _ in }
+        heap = nil
+        #expect(watched != nil)
+        last = nil
+        #expect(watched == nil && last == nil)
+    }
 }

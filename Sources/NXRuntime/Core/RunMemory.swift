@@ -12,8 +12,9 @@ extension BufferPool: RunMemory {
     func finish(completed: Bool) {}
 }
 
-/// The first run of a signature: buffers from the pool (trimming it on a miss, so this run
-/// holds little more than its live buffers), every request and release on one clock.
+/// The first run of a signature: buffers from a `RecordingHeap` (or, past it, from the pool,
+/// trimming it on a miss, so this run holds little more than its live buffers), every
+/// request and release on one clock.
 final class RecordingRun: RunMemory {
     private struct State {
         var clock = 0
@@ -23,6 +24,7 @@ final class RecordingRun: RunMemory {
     private let state = Mutex(State())
     private let signature: ShapeSignature
     private let planner: MemoryPlanner
+    private let heap = RecordingHeap()
 
     init(signature: ShapeSignature, planner: MemoryPlanner) {
         self.signature = signature
@@ -35,14 +37,16 @@ final class RecordingRun: RunMemory {
             state.clock += 1
             return state.requests.count - 1
         }
-        let memory = planner.pool.take(byteCount: count, trimmingOnMiss: true)
-        return planner.pool.lend(memory, count: count) { [self] _ in
+        let released: @Sendable (UnsafeMutableRawBufferPointer) -> Void = { [self] _ in
             state.withLock { state in
                 guard !state.finished else { return }  // released by the caller, after the run
                 state.requests[index].end = state.clock
                 state.clock += 1
             }
         }
+        if let storage = heap?.storage(byteCount: count, released: released) { return storage }
+        let memory = planner.pool.take(byteCount: count, trimmingOnMiss: true)
+        return planner.pool.lend(memory, count: count, released: released)
     }
 
     func finish(completed: Bool) {
