@@ -63,6 +63,9 @@ public struct SegmentationStatistics: Sendable, Equatable {
     public var batches = 0
     /// The batch size used (the option, or the model's fixed batch dimension).
     public var batchSize = 0
+    /// Tiles run through the model, padding included: `tiles` unless the model's batch
+    /// dimension is fixed and the last batch was padded.
+    public var tilesComputed = 0
     /// Most tile inputs materialised at the same time: never more than one batch.
     public var peakTilesHeld = 0
     /// Most low-resolution tile-row strips held at the same time.

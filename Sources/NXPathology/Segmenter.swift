@@ -13,9 +13,11 @@ import NXRuntime
 public final class Segmenter: Sendable {
     public let session: Session
     public let info: SegmentationModelInfo
-    /// Tiles per `Session.run`. The model's batch dimension is normally symbolic; a model
-    /// with a fixed batch dimension gets exactly that many, padded by repeating the last tile.
+    /// Tiles per `Session.run`. The model's batch dimension is normally symbolic, and the
+    /// last batch then holds only the tiles left; a model with a fixed batch dimension gets
+    /// exactly that many every time, the last batch padded by repeating its last tile.
     public let batchSize: Int
+    private let batchIsFixed: Bool
     private let inputName: String
 
     /// Two tiles a batch: the whole 1000x1000 job took 13.85 s with 2, 13.96 s with 1 and
@@ -50,6 +52,7 @@ public final class Segmenter: Sendable {
             }
             if let fixed = shape.dimensions[0].value { batch = fixed }
         }
+        batchIsFixed = input.shape?.dimensions[0].value != nil
         let available = Set(session.outputs.map(\.name))
         for name in [info.npOutput, info.hvOutput] + (info.tpOutput.map { [$0] } ?? []) where !available.contains(name) {
             throw ModelContractError.output(
@@ -88,13 +91,15 @@ public final class Segmenter: Sendable {
             let tiles = (done..<min(done + batchSize, layout.count)).map(layout.tile)
 
             var begin = DispatchTime.now().uptimeNanoseconds
-            let storage = TensorStorage(byteCount: batchSize * sampleFloats * MemoryLayout<Float>.stride) { buffer in
+            // A short last batch runs as it is (49 tiles in pairs would otherwise compute 50).
+            let slots = batchIsFixed ? batchSize : tiles.count
+            let storage = TensorStorage(byteCount: slots * sampleFloats * MemoryLayout<Float>.stride) { buffer in
                 let floats = buffer.bindMemory(to: Float.self).baseAddress!
-                for slot in 0..<batchSize { builder.fill(tiles[min(slot, tiles.count - 1)], into: floats, slot: slot) }
+                for slot in 0..<slots { builder.fill(tiles[min(slot, tiles.count - 1)], into: floats, slot: slot) }
             }
             tilesHeld += tiles.count
             statistics.peakTilesHeld = max(statistics.peakTilesHeld, tilesHeld)
-            let feed = Tensor(dataType: .float32, shape: [batchSize, 3, size, size], storage: storage)
+            let feed = Tensor(dataType: .float32, shape: [slots, 3, size, size], storage: storage)
             timings.tilePreparation += seconds(since: begin)
 
             begin = DispatchTime.now().uptimeNanoseconds
@@ -103,9 +108,9 @@ public final class Segmenter: Sendable {
             tilesHeld -= tiles.count
 
             begin = DispatchTime.now().uptimeNanoseconds
-            let np = try checkedOutput(outputs, info.npOutput, channels: 2)
-            let hv = try checkedOutput(outputs, info.hvOutput, channels: 2)
-            let tp = try info.tpOutput.map { try checkedOutput(outputs, $0, channels: typeCount) }
+            let np = try checkedOutput(outputs, info.npOutput, channels: 2, batch: slots)
+            let hv = try checkedOutput(outputs, info.hvOutput, channels: 2, batch: slots)
+            let tp = try info.tpOutput.map { try checkedOutput(outputs, $0, channels: typeCount, batch: slots) }
             if let tp, typeCount == nil { typeCount = tp.shape[1] }
             let types = tp?.shape[1] ?? 0
             if stitcher == nil { stitcher = StripStitcher(layout: layout, channels: 3 + types) }
@@ -113,6 +118,7 @@ public final class Segmenter: Sendable {
             timings.stitching += seconds(since: begin)
 
             statistics.batches += 1
+            statistics.tilesComputed += slots
             done += tiles.count
             progress?(SegmentationProgress(tilesDone: done, tilesTotal: layout.count))
         }
@@ -128,21 +134,21 @@ public final class Segmenter: Sendable {
         return SegmentationResult(maps: maps, layout: layout, timings: timings, statistics: statistics)
     }
 
-    /// The output `name`, checked to be float32 `[batchSize, channels, outputSize, outputSize]`
+    /// The output `name`, checked to be float32 `[batch, channels, outputSize, outputSize]`
     /// (`channels` nil: any count of at least one).
-    private func checkedOutput(_ outputs: [String: Tensor], _ name: String, channels: Int?) throws -> Tensor {
+    private func checkedOutput(_ outputs: [String: Tensor], _ name: String, channels: Int?, batch: Int) throws -> Tensor {
         guard let tensor = outputs[name] else { throw ModelContractError.output(name: name, message: "was not produced") }
         let size = info.geometry.outputSize
         guard tensor.dataType == .float32 else {
             throw ModelContractError.output(name: name, message: "must be float32, is \(tensor.dataType)")
         }
         let channelsOK = channels.map { tensor.rank == 4 && tensor.shape[1] == $0 } ?? (tensor.rank == 4 && tensor.shape[1] >= 1)
-        guard tensor.rank == 4, tensor.shape[0] == batchSize, channelsOK, tensor.shape[2] == size, tensor.shape[3] == size,
+        guard tensor.rank == 4, tensor.shape[0] == batch, channelsOK, tensor.shape[2] == size, tensor.shape[3] == size,
             tensor.sizeProblem == nil
         else {
             let channelText = channels.map(String.init) ?? "types"
             throw ModelContractError.output(
-                name: name, message: "has shape \(tensor.shape), expected [\(batchSize), \(channelText), \(size), \(size)] (nx.output_size \(size))")
+                name: name, message: "has shape \(tensor.shape), expected [\(batch), \(channelText), \(size), \(size)] (nx.output_size \(size))")
         }
         return tensor
     }

@@ -95,9 +95,13 @@ struct TilingStitchingTests {
         let image = Models.coordinateImage(width: 210, height: 130)
         let reference = try Self.segmenter(Models.histoNeXt, batch: 1).segment(image).maps
         for batch in [2, 3, 5] {
-            let maps = try Self.segmenter(Models.histoNeXt, batch: batch).segment(image).maps
+            let result = try Self.segmenter(Models.histoNeXt, batch: batch).segment(image)
+            let maps = result.maps
             #expect(maps.horizontal == reference.horizontal && maps.vertical == reference.vertical)
             #expect(maps.nucleusProbability == reference.nucleusProbability && maps.typeProbabilities == reference.typeProbabilities)
+            // A symbolic batch dimension: the short last batch runs unpadded.
+            #expect(result.statistics.tilesComputed == result.statistics.tiles)
+            #expect(result.statistics.batches == (result.statistics.tiles + batch - 1) / batch)
         }
         // A model with a fixed batch of 2 is fed exactly 2 tiles per run (the last batch padded).
         let fixed = try Self.segmenter(Models.histoNeXt, batch: 4, fixedBatch: 2)
@@ -106,7 +110,7 @@ struct TilingStitchingTests {
         #expect(result.statistics.tiles == 2 && result.statistics.batches == 1)
         #expect(result.maps.horizontal == reference.horizontal)
         let odd = try fixed.segment(Models.coordinateImage(width: 330, height: 100))
-        #expect(odd.statistics.tiles == 3 && odd.statistics.batches == 2)
+        #expect(odd.statistics.tiles == 3 && odd.statistics.batches == 2 && odd.statistics.tilesComputed == 4)
     }
 
     @Test(arguments: [(1, 1), (1, 7), (5, 3), (79, 81)])
@@ -162,7 +166,8 @@ struct TilingStitchingTests {
         model.metadata.merge(["nx.output_size": "70", "nx.output_window": "140", "nx.output_offset": "65"]) { $1 }
         let segmenter = try Segmenter(model: model, batchSize: 4)
         let error = #expect(throws: ModelContractError.self) { try segmenter.segment(RGBImage(width: 9, height: 9, filling: (0, 0, 0))) }
-        #expect("\(error!)".contains("output 'np'") && "\(error!)".contains("[4, 2, 80, 80]"))
+        // One tile, so a batch of one (the batch dimension is symbolic).
+        #expect("\(error!)".contains("output 'np'") && "\(error!)".contains("[1, 2, 80, 80]"))
 
         #expect(throws: ModelContractError.self) { try Self.segmenter(Models.hoverNet, batch: 0) }
     }
