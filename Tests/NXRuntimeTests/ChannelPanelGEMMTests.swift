@@ -10,29 +10,35 @@ import Testing
     /// remainder 0-5 after tiles of 6, or not a multiple of the 16-wide transpose blocks),
     /// several K blocks, accumulation, a per-row bias and an activation, on 1 to 3 threads;
     /// the last shapes make several panel groups (a partial one last) for the threads to share.
-    @Test(arguments: [(1, 1, 1), (33, 50, 300), (64, 7, 256), (64, 12, 256), (70, 27, 140), (130, 35, 129), (100, 13, 513), (320, 49, 96), (1000, 20, 300), (200, 196, 260)])
+    @Test(arguments: [(1, 1, 1), (33, 50, 300), (64, 7, 256), (64, 12, 256), (70, 27, 140), (130, 35, 129), (100, 13, 513), (320, 49, 96), (1000, 20, 300), (200, 196, 260), (512, 196, 300)])
     func matchesDefinition(_ m: Int, _ n: Int, _ k: Int) {
         expectMatchesDefinition(m, n, k, pack: { ChannelPanelGEMM.PackedA($0, lda: k, m: m, k: k) }) { a, b, n, c, accumulate, epilogue, context in
             ChannelPanelGEMM.multiply(a, b: b, ldb: n, n: n, c: c, ldc: n, accumulate: accumulate, epilogue: epilogue, context: context)
         }
     }
 
-    /// Panel groups cover every panel once, in order, with sizes that never grow; each
-    /// group's scratch stays within its budget unless it is a single panel; several threads
-    /// get at least two groups each when there are panels enough, and the last groups are
-    /// single panels.
-    @Test(arguments: [(1, 28, 1), (64, 28, 1), (64, 28, 2), (16, 28, 2), (128, 7, 2), (3, 28, 4), (200, 46, 3)])
-    func panelGroupsCoverEveryPanel(_ panels: Int, _ tiles: Int, _ threads: Int) {
-        let groups = ChannelPanelGEMM.panelGroups(panels: panels, tiles: tiles, threads: threads)
-        let ranges = (0..<groups.count).map(groups.range)
-        #expect(ranges.flatMap(Array.init) == Array(0..<panels))
-        let sizes = ranges.map(\.count)
+    /// Work items cover every panel and tile once, in order, with panel groups that never
+    /// grow; each group's scratch stays within its budget unless it is a single panel;
+    /// several threads get at least two items each when there are panels enough, and the
+    /// last `threads` single panels are cut into two halves of the tiles.
+    @Test(arguments: [(1, 28, 1), (64, 28, 1), (64, 28, 2), (16, 28, 2), (8, 33, 2), (128, 7, 2), (3, 28, 4), (200, 46, 3), (8, 3, 2)])
+    func workItemsCoverEveryPanelAndTile(_ panels: Int, _ tiles: Int, _ threads: Int) {
+        let items = ChannelPanelGEMM.workItems(panels: panels, tiles: tiles, threads: threads)
+        var covered = [[Int]](repeating: [], count: panels)
+        for item in items { for panel in item.panels { covered[panel] += Array(item.tiles) } }
+        #expect(covered.allSatisfy { $0 == Array(0..<tiles) })
+        #expect(zip(items, items.dropFirst()).allSatisfy { $0.panels.lowerBound <= $1.panels.lowerBound })
+        let sizes = items.map(\.panels.count)
         #expect(sizes.allSatisfy { $0 >= 1 } && zip(sizes, sizes.dropFirst()).allSatisfy { $0 >= $1 })
         let scratchBytes = sizes.max()! * tiles * ChannelPanelGEMM.nr * ChannelPanelGEMM.mr * 4
         #expect(sizes.max()! == 1 || scratchBytes <= 128 << 10)
+        let halves = items.filter { $0.tiles.count < tiles }
         if threads > 1 && panels >= 2 * threads {
-            #expect(groups.count >= 2 * threads && sizes.last == 1)
+            #expect(items.count >= 2 * threads && sizes.last == 1)
+            #expect(halves.count == (tiles >= 4 ? 2 * threads : 0))
+            #expect(halves.allSatisfy { $0.panels.count == 1 && $0.panels.upperBound > panels - threads })
         }
+        if threads == 1 { #expect(halves.isEmpty) }
     }
 
     @Test func transposesSixteenBySixteen() {

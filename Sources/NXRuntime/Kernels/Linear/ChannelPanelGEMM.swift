@@ -61,56 +61,73 @@ enum ChannelPanelGEMM {
         let serial = a.m * n * a.k < SGEMM.parallelThreshold
         let loops = serial ? context.singleThreaded() : context
         let tiles = (n + nr - 1) / nr
-        let groups = panelGroups(panels: a.panels, tiles: tiles, threads: loops.threads)
+        let items = workItems(panels: a.panels, tiles: tiles, threads: loops.threads)
         // B is packed once for all threads (each would otherwise pack all of it; at K = 1536
         // that is a tenth of the work), split by rows of K.
         ScratchPool.shared.withFloats(a.k * tiles * tileStride) { packedB in
             loops.parallelFor(a.k, grain: 64) { rows in
                 packB(b, ldb: ldb, rows: rows, k: a.k, n: n, into: packedB)
             }
-            // Then each group of channel panels, claimed by whichever thread is free, runs
-            // block by block of K into a pixel-major scratch small enough to stay in L2, and
-            // is transposed into its rows of C right after its last block.
+            // Then each work item (channel panels by pixel tiles), claimed by whichever
+            // thread is free, runs block by block of K into a pixel-major scratch small
+            // enough to stay in L2, and is transposed into its part of C right after its
+            // last block.
             let packedA = a.values.pointer
-            loops.parallelForEach(groups.count) { group in
-                let panels = groups.range(group)
-                ScratchPool.shared.withFloats(tiles * nr * panels.count * mr) { scratch in
+            loops.parallelForEach(items.count) { index in
+                let (panels, tileRange) = (items[index].panels, items[index].tiles)
+                ScratchPool.shared.withFloats(tileRange.count * nr * panels.count * mr) { scratch in
                     let width = panels.count * mr
                     for k0 in stride(from: 0, to: a.k, by: kc) {
                         multiplyBlock(
                             a, packedA, panels: panels, k0: k0, packedB: packedB + k0 * tiles * tileStride,
-                            n: n, scratch: scratch, width: width)
+                            tiles: tileRange, n: n, scratch: scratch, width: width)
                     }
                     let rows = (panels.lowerBound * mr)..<min(a.m, panels.upperBound * mr)
+                    let columns = (tileRange.lowerBound * nr)..<min(n, tileRange.upperBound * nr)
                     transpose(
-                        scratch, width: width, rows: rows, n: n, into: c, ldc: ldc,
+                        scratch, width: width, rows: rows, columns: columns, into: c, ldc: ldc,
                         accumulate: accumulate, finish: finish, after: epilogue)
                 }
             }
         }
     }
 
-    /// Channel panels split into consecutive groups, one work item each.
-    typealias PanelGroups = GuidedChunks
-
-    /// Groups whose pixel-major scratch fits in about 128 KiB (so it is still in L2 when
-    /// transposed: a 1.6 MB scratch transposed after the last K block came back from L3),
-    /// guided with several threads: the last groups are single panels, so the thread that
-    /// finishes first waits at most about one panel's time for the other, not a whole
-    /// group's (a quarter of the op with 4 groups).
-    static func panelGroups(panels: Int, tiles: Int, threads: Int) -> PanelGroups {
-        let scratchBytesPerPanel = tiles * nr * mr * MemoryLayout<Float>.stride
-        return GuidedChunks(units: panels, threads: threads, maximum: max(1, (128 << 10) / scratchBytesPerPanel))
+    /// Consecutive channel panels against consecutive pixel tiles: one piece of work.
+    struct WorkItem: Equatable {
+        let panels: Range<Int>
+        let tiles: Range<Int>
     }
 
-    /// One group's share of one K block: its channel panels against every pixel tile, into
-    /// the group's pixel-major scratch (row stride `width`, the group's first channel at 0).
+    /// Groups of panels whose pixel-major scratch fits in about 128 KiB (so it is still in
+    /// L2 when transposed: a 1.6 MB scratch transposed after the last K block came back
+    /// from L3), guided with several threads: the last groups are single panels, and the
+    /// last `threads` of those are cut in two halves of the tiles, so the thread that
+    /// finishes first waits at most about half a panel's time for the other. (ConvNeXt-B's
+    /// 14x14 fc2 has 8 panels: whole last panels left about 6% of its two-thread time idle.)
+    static func workItems(panels: Int, tiles: Int, threads: Int) -> [WorkItem] {
+        let scratchBytesPerPanel = tiles * nr * mr * MemoryLayout<Float>.stride
+        let groups = GuidedChunks(units: panels, threads: threads, maximum: max(1, (128 << 10) / scratchBytesPerPanel))
+        var items = (0..<groups.count).map { WorkItem(panels: groups.range($0), tiles: 0..<tiles) }
+        guard threads > 1, tiles >= 4 else { return items }
+        let lastWhole = items.count - min(threads, items.count)
+        var index = items.count - 1
+        while index >= lastWhole, items[index].panels.count == 1 {
+            let panels = items[index].panels, half = tiles / 2
+            items.replaceSubrange(index...index, with: [WorkItem(panels: panels, tiles: 0..<half), WorkItem(panels: panels, tiles: half..<tiles)])
+            index -= 1
+        }
+        return items
+    }
+
+    /// One work item's share of one K block: its channel panels against its pixel tiles,
+    /// into the item's pixel-major scratch (row stride `width`, the item's first channel
+    /// and first tile at 0).
     private static func multiplyBlock(
         _ a: PackedA, _ packedA: UnsafePointer<Float>, panels: Range<Int>, k0: Int, packedB: UnsafePointer<Float>,
-        n: Int, scratch: UnsafeMutablePointer<Float>, width: Int
+        tiles: Range<Int>, n: Int, scratch: UnsafeMutablePointer<Float>, width: Int
     ) {
         let depth = min(kc, a.k - k0)
-        let tiles = (n + nr - 1) / nr, fullTiles = n / nr
+        let fullTiles = min(tiles.upperBound, n / nr) - tiles.lowerBound
         for panel in panels {
             let aPanel = a.panel(packedA, k0: k0, panel: panel)
             // The weights stream from memory once per call: while the pixel tiles run over
@@ -121,14 +138,15 @@ enum ChannelPanelGEMM {
                 : panels.upperBound < a.panels ? (a.panel(packedA, k0: 0, panel: panels.upperBound), min(kc, a.k)) : nil
             let nextLines = (next?.depth ?? 0) * mr / 16
             let column = (panel - panels.lowerBound) * mr
-            for tile in 0..<tiles {
-                let bTile = packedB + tile * depth * tileStride, tTile = scratch + tile * nr * width + column
+            for tile in tiles {
+                let local = tile - tiles.lowerBound
+                let bTile = packedB + tile * depth * tileStride, tTile = scratch + local * nr * width + column
                 let pixels = min(nr, n - tile * nr)
                 guard pixels == nr else {
                     tailKernel(pixels: pixels, depth, aPanel, bTile, tTile, width, load: k0 > 0)
                     continue
                 }
-                let firstLine = nextLines * tile / fullTiles, lines = nextLines * (tile + 1) / fullTiles - firstLine
+                let firstLine = nextLines * local / fullTiles, lines = nextLines * (local + 1) / fullTiles - firstLine
                 kernel(
                     depth, aPanel, bTile, tTile, width,
                     load: k0 > 0, prefetch: UnsafeRawPointer(next?.0 ?? aPanel) + firstLine * 64, prefetchLines: lines)
@@ -268,12 +286,13 @@ enum ChannelPanelGEMM {
         put(3, c30, c31, c32, c33); put(4, c40, c41, c42, c43); put(5, c50, c51, c52, c53)
     }
 
-    /// C's rows `rows` (row stride ldc) = finish((accumulate ? C : 0) + the transpose of
-    /// T[n][rows.count] (row stride `width`)), in 16x16 blocks transposed and finished in
-    /// registers; without a finish, `epilogue` on each 16 rows while they are in L1.
+    /// C's block `rows` x `columns` (row stride ldc) = finish((accumulate ? C : 0) + the
+    /// transpose of T[columns.count][rows.count] (row stride `width`)), in 16x16 blocks
+    /// transposed and finished in registers; without a finish, `epilogue` on each 16 rows
+    /// while they are in L1.
     static func transpose<F: FloatVectorFunction>(
-        _ t: UnsafePointer<Float>, width: Int, rows: Range<Int>, n: Int, into c: UnsafeMutablePointer<Float>, ldc: Int,
-        accumulate: Bool, finish: TileFinish<F>?, after epilogue: GEMMEpilogue
+        _ t: UnsafePointer<Float>, width: Int, rows: Range<Int>, columns: Range<Int>, into c: UnsafeMutablePointer<Float>,
+        ldc: Int, accumulate: Bool, finish: TileFinish<F>?, after epilogue: GEMMEpilogue
     ) {
         withUnsafeTemporaryAllocation(of: Vector.self, capacity: 32) { buffer in
             let block = buffer.baseAddress!, spare = block + 16
@@ -282,12 +301,13 @@ enum ChannelPanelGEMM {
                 defer {
                     if finish == nil {
                         let first = rows.lowerBound + row0
-                        epilogue.apply(c, ldc: ldc, rows: first..<(first + blockRows), columns: 0..<n)
+                        epilogue.apply(c, ldc: ldc, rows: first..<(first + blockRows), columns: columns)
                     }
                 }
-                for n0 in stride(from: 0, to: n, by: 16) {
-                    let blockColumns = min(16, n - n0)
-                    for j in 0..<16 { block[j] = j < blockColumns ? load(t + (n0 + j) * width + row0) : Vector() }
+                for n0 in stride(from: columns.lowerBound, to: columns.upperBound, by: 16) {
+                    let blockColumns = min(16, columns.upperBound - n0)
+                    let source = t + (n0 - columns.lowerBound) * width + row0
+                    for j in 0..<16 { block[j] = j < blockColumns ? load(source + j * width) : Vector() }
                     transpose16(block, spare: spare)
                     for r in 0..<blockRows {
                         let row = rows.lowerBound + row0 + r
