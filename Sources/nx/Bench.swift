@@ -13,6 +13,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed runs.") var runs = 20
     @Option(help: "Untimed warm-up runs.") var warmup = 3
     @Option(name: .customLong("shape"), help: "NAME=1x3x224x224 for inputs with symbolic dimensions (others get 1).") var shapes: [String] = []
+    @Option(name: .customLong("input"), help: "NAME=FILE.npy: time on this tensor instead of a seeded random one.") var inputFiles: [String] = []
     @Flag(help: "Skip the optimizer passes.") var noOptimize = false
     @Option(name: .customLong("disable-pass"), help: "Skip one optimizer pass (repeatable).") var disabledPasses: [String] = []
     @Option(help: "Also list the N slowest nodes, with output shape and GFLOP/s.") var nodes = 0
@@ -35,8 +36,9 @@ struct Bench: ParsableCommand {
                 model: loaded,
                 options: SessionOptions(threads: threads, optimize: !noOptimize, disabledPasses: Set(disabledPasses), profile: true))
             let loadSeconds = Date().timeIntervalSince(loadStart)
+            let given = try npyFeeds(inputFiles)
             let feeds = try session.inputs.reduce(into: [String: Tensor]()) { feeds, info in
-                feeds[info.name] = try syntheticInput(info, shape: requested[info.name])
+                feeds[info.name] = try given[info.name] ?? syntheticInput(info, shape: requested[info.name])
             }
             for _ in 0..<warmup { _ = try session.run(feeds) }
             session.resetProfile()

@@ -16,12 +16,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            var feeds: [String: Tensor] = [:]
-            for item in inputs {
-                guard let equals = item.firstIndex(of: "=") else { throw ValidationError("--input takes NAME=FILE.npy, got '\(item)'") }
-                let name = String(item[..<equals]), path = String(item[item.index(after: equals)...])
-                feeds[name] = try Npy.read(path: path)
-            }
+            let feeds = try npyFeeds(inputs)
             let session = try Session(
                 model: try ONNXReader.read(path: model), options: SessionOptions(threads: threads, optimize: !noOptimize))
             let outputs = try session.run(feeds)
@@ -33,6 +28,17 @@ struct Run: ParsableCommand {
             }
         }
     }
+}
+
+/// Tensors from `--input NAME=FILE.npy` options, by input name.
+func npyFeeds(_ items: [String]) throws -> [String: Tensor] {
+    var feeds: [String: Tensor] = [:]
+    for item in items {
+        guard let equals = item.firstIndex(of: "=") else { throw ValidationError("--input takes NAME=FILE.npy, got '\(item)'") }
+        let name = String(item[..<equals]), path = String(item[item.index(after: equals)...])
+        feeds[name] = try Npy.read(path: path)
+    }
+    return feeds
 }
 
 /// Output names may contain "/" (PyTorch writes "/stem/Conv_output_0"); keep files flat.

@@ -95,6 +95,21 @@ import NXIR
         #expect(missing.status == 1 && missing.errors.contains("input 'input': missing"))
     }
 
+    /// `nx bench --input` times the given tensor (its shape shows in the JSON); a file that
+    /// is not there is an error naming it.
+    @Test func benchTimesAGivenInput() throws {
+        let model = "\(Self.repositoryRoot)/Tests/Fixtures/mini_convnext/mini_convnext.onnx"
+        let input = "\(Self.repositoryRoot)/Tests/Fixtures/mini_convnext/mini_convnext_input.npy"
+        let shape = try Npy.read(path: input).shape
+        let result = try nx(["bench", model, "--input", "input=\(input)", "--runs", "2", "--warmup", "1", "--json"])
+        #expect(result.status == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as! [String: Any]
+        #expect((json["inputs"] as? [String: [Int]])?["input"] == shape)
+        #expect((json["samples_ms"] as? [Double])?.count == 2)
+        let missing = try nx(["bench", model, "--input", "input=/nonexistent/x.npy"])
+        #expect(missing.status == 1 && missing.errors.contains("/nonexistent/x.npy"))
+    }
+
     @Test func evaluateScoresAndRefusesMismatchedSizes() throws {
         let folder = try scratch()
         func labels(_ name: String, _ width: Int, _ height: Int, _ fill: (Int, Int) -> Int32) throws -> String {
