@@ -189,6 +189,19 @@ import NXIR
         for buffer in live { #expect(buffer.storage.bytes.allSatisfy { $0 == buffer.fill }) }
         // First fit keeps the touched range within a small factor of the live peak.
         #expect(heap!.highWater < 2 * peakLive)
+        // Pages no live buffer uses go back to the OS (a range carved from them reads as
+        // zeros); the live buffers keep their contents.
+        do {
+            let kept = live.removeLast()
+            live.removeAll()
+            heap!.releaseUnusedPages()
+            #expect(kept.storage.bytes.allSatisfy { $0 == kept.fill })
+            let reused = try #require(heap!.storage(byteCount: 1 << 20) { _ in })
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let base = Int(bitPattern: reused.bytes.baseAddress!)
+            let firstWholePage = (base + page - 1) / page * page - base
+            #expect(reused.bytes[firstWholePage..<(firstWholePage + page)].allSatisfy { $0 == 0 })
+        }
         // Everything freed: one range again, so a request of the whole reservation fits.
         live.removeAll()
         #expect(heap!.storage(byteCount: 1 << 24) { _ in } != nil)

@@ -67,6 +67,20 @@ final class RecordingHeap: Sendable {
     /// the pages a run touched.
     var highWater: Int { state.withLock { $0.highWater } }
 
+    /// Gives back to the OS the touched pages that no live buffer uses (they read as zeros
+    /// if touched again): once the recording is over only its outputs are alive, and a
+    /// caller keeping them would otherwise keep every page the run touched.
+    func releaseUnusedPages() {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        state.withLock { state in
+            for range in state.free where range.lowerBound < state.highWater {
+                let start = (range.lowerBound + page - 1) / page * page
+                let end = min(range.upperBound, state.highWater) / page * page
+                if end > start { _ = madvise(region.base + start, end - start, MADV_DONTNEED) }
+            }
+        }
+    }
+
     private func release(_ range: Range<Int>) {
         state.withLock { state in
             // Insert in order, then merge with the neighbours it touches.

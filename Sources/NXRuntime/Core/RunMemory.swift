@@ -54,6 +54,7 @@ final class RecordingRun: RunMemory {
             state.finished = true
             return state.requests
         }
+        heap?.releaseUnusedPages()
         let plan = completed ? MemoryPlan(requests.map { MemoryPlan.Request(byteCount: $0.byteCount, start: $0.start, end: $0.end) }) : nil
         planner.finishRecording(signature, plan: plan)
     }
