@@ -38,7 +38,7 @@ public final class Segmenter: Sendable {
         if let type = input.elementType, type != .float32 {
             throw ModelContractError.input(name: input.name, message: "must be float32, is \(type)")
         }
-        var batch = batchSize
+        var fixedBatch: Int?
         if let shape = input.shape {
             let size = info.geometry.inputSize
             guard shape.rank == 4 else {
@@ -50,9 +50,8 @@ public final class Segmenter: Sendable {
                         name: input.name, message: "is \(shape) but nx.input_size says [batch, 3, \(size), \(size)]")
                 }
             }
-            if let fixed = shape.dimensions[0].value { batch = fixed }
+            fixedBatch = shape.dimensions[0].value
         }
-        batchIsFixed = input.shape?.dimensions[0].value != nil
         let available = Set(session.outputs.map(\.name))
         for name in [info.npOutput, info.hvOutput] + (info.tpOutput.map { [$0] } ?? []) where !available.contains(name) {
             throw ModelContractError.output(
@@ -60,7 +59,8 @@ public final class Segmenter: Sendable {
         }
         self.session = session
         self.info = info
-        self.batchSize = batch
+        self.batchSize = fixedBatch ?? batchSize
+        self.batchIsFixed = fixedBatch != nil
         self.inputName = input.name
     }
 

@@ -18,8 +18,6 @@ import Synchronization
 final class RecordingHeap: Sendable {
     /// Address space reserved per recording; requests past it fall back to the pool.
     static let reservation = 1 << 36
-    /// Offsets are multiples of this, as in the arena.
-    static let alignment = MemoryPlan.alignment
 
     private struct Region: @unchecked Sendable { let base: UnsafeMutableRawPointer }
     private struct State {
@@ -43,9 +41,9 @@ final class RecordingHeap: Sendable {
 
     deinit { munmap(region.base, size) }
 
-    /// Storage of `count` bytes carved from the range, or nil when no free range is large
-    /// enough. The storage keeps the heap alive until it is freed, after `released` has
-    /// seen it.
+    /// Storage of `count` bytes carved from the range (in 64-byte slots, as the arena's), or
+    /// nil when no free range is large enough. The storage keeps the heap alive until it is
+    /// freed, after `released` has seen it.
     func storage(byteCount count: Int, released: @escaping @Sendable (UnsafeMutableRawBufferPointer) -> Void) -> TensorStorage? {
         let slot = MemoryPlan.slotSize(count)
         let offset: Int? = state.withLock { state in
