@@ -17,6 +17,56 @@ import Testing
         }
     }
 
+    /// A channel-blocked B ([K/16][N][16], read in place) and a channel-blocked C
+    /// ([M/16][N][16], written from the registers and finished there), alone and together:
+    /// partial pixel tiles, K past one block and not a multiple of it, M not a multiple of
+    /// 64 (a last panel of one to three 16-channel blocks), on 1 to 3 threads. The plain C
+    /// runs get a residual too.
+    @Test(arguments: [(16, 1, 16), (48, 13, 160), (80, 49, 272), (64, 7, 256), (384, 196, 96), (112, 20, 16)])
+    func blockedLayoutsMatchDefinition(_ m: Int, _ n: Int, _ k: Int) {
+        var random = LinearTestRandom(UInt64(m * 7 + n * 5 + k))
+        let a = random.floats(m * k), b = random.floats(k * n), bias = random.floats(m), residual = random.floats(m * n)
+        let packed = a.withUnsafeBufferPointer { ChannelPanelGEMM.PackedA($0.baseAddress!, lda: k, m: m, k: k) }
+        /// [C][N] as [C/16][N][16], and back.
+        func blocked(_ values: [Float], channels: Int) -> [Float] {
+            var result = [Float](repeating: 0, count: values.count)
+            for c in 0..<channels { for p in 0..<n { result[(c / 16 * n + p) * 16 + c % 16] = values[c * n + p] } }
+            return result
+        }
+        func unblocked(_ values: [Float], channels: Int) -> [Float] {
+            var result = [Float](repeating: 0, count: values.count)
+            for c in 0..<channels { for p in 0..<n { result[c * n + p] = values[(c / 16 * n + p) * 16 + c % 16] } }
+            return result
+        }
+        for (blockedB, blockedC) in [(true, false), (false, true), (true, true)] {
+            let addsResidual = !blockedC
+            let expected = (0..<(m * n)).map { index in
+                let (row, column) = (index / n, index % n)
+                var sum: Float = 0
+                for i in 0..<k { sum += a[row * k + i] * b[i * n + column] }
+                return max(0, sum + bias[row] + (addsResidual ? residual[index] : 0))
+            }
+            let bValues = blockedB ? blocked(b, channels: k) : b
+            for threads in 1...3 {
+                var c = [Float](repeating: .nan, count: m * n)
+                bias.withUnsafeBufferPointer { biasValues in
+                    residual.withUnsafeBufferPointer { residualValues in
+                        let epilogue = GEMMEpilogue(
+                            bias: .perRow(biasValues.baseAddress!), activation: .relu,
+                            residual: addsResidual ? residualValues.baseAddress! : nil)
+                        ChannelPanelGEMM.multiply(
+                            packed, b: bValues, ldb: n, n: n, c: &c, ldc: n, epilogue: epilogue, blockedB: blockedB,
+                            blockedC: blockedC, context: ExecutionContext(threads: threads, pool: BufferPool()))
+                    }
+                }
+                let result = blockedC ? unblocked(c, channels: m) : c
+                #expect(
+                    relativeDifference(result, expected) < 1e-5,
+                    "\(m)x\(n)x\(k), blocked B \(blockedB), blocked C \(blockedC), \(threads) threads")
+            }
+        }
+    }
+
     /// Work items cover every panel and tile once, in order, with panel groups that never
     /// grow; each group's scratch stays within its budget unless it is a single panel;
     /// several threads get at least two items each when there are panels enough, and the

@@ -174,6 +174,54 @@ import NXIR
         #expect(relativeDifference(try fused.floatValues(), try plain.floatValues()) < 1e-5)
     }
 
+    /// A ConvNeXt-like MLP, 1x1 (C -> 4C) -> Relu -> 1x1 (4C -> C) + x: its hidden tensor is
+    /// channel-blocked only on small images (49 pixels, not 400), with 4C a multiple of 16,
+    /// and when the second conv is its only reader; outputs match the unoptimized graph at
+    /// batch 2 on 1 and 2 threads either way.
+    @Test(arguments: [(16, 7, false, true), (16, 20, false, false), (6, 7, false, false), (16, 7, true, false)])
+    func mlpHiddenIsChannelBlockedOnSmallImages(_ channels: Int, _ side: Int, _ hiddenIsOutput: Bool, _ expectBlocked: Bool) throws {
+        let b = GraphBuilder(opset: 17)
+        let shape = [2, channels, side, side]
+        let x = b.input("x", shape: Shape(fixed: shape))
+        let w1 = b.initializer("w1", Tensor(shape: [4 * channels, channels, 1, 1], scalars: seededFloats(4 * channels * channels, seed: 31)))
+        let b1 = b.initializer("b1", Tensor(shape: [4 * channels], scalars: seededFloats(4 * channels, seed: 32)))
+        let w2 = b.initializer("w2", Tensor(shape: [channels, 4 * channels, 1, 1], scalars: seededFloats(4 * channels * channels, seed: 33)))
+        let hidden = b.relu(b.conv(x, w1, bias: b1))
+        b.output(b.add(b.conv(hidden, w2), x), name: "y")
+        if hiddenIsOutput { b.output(hidden, name: "hidden") }
+        let model = b.model()
+        let feeds = ["x": Tensor(shape: shape, scalars: seededFloats(shape.reduce(1, *), seed: 34))]
+        let plain = try Session(model: model, options: SessionOptions(threads: 1, optimize: false)).run(feeds)
+        for threads in 1...2 {
+            let session = try Session(model: model, options: SessionOptions(threads: threads))
+            let blocks = session.model.graph.nodes.map { node in
+                [node.attributes["input_channel_block"]?.intValue, node.attributes["output_channel_block"]?.intValue]
+            }
+            #expect(blocks == (expectBlocked ? [[nil, 16], [16, nil]] : [[nil, nil], [nil, nil]]))
+            let outputs = try session.run(feeds)
+            for (name, tensor) in plain {
+                #expect(relativeDifference(try outputs[name]!.floatValues(), try tensor.floatValues()) < 1e-5, "\(name)")
+            }
+        }
+    }
+
+    /// A channel-blocked layout asked of a conv that cannot run it is refused at load, by name.
+    @Test func channelBlockOnALargeImageIsRefused() throws {
+        let b = GraphBuilder(opset: 17)
+        let x = b.input("x", shape: Shape(fixed: [1, 16, 20, 20]))
+        let w = b.initializer("w", Tensor(shape: [16, 16, 1, 1], scalars: seededFloats(256, seed: 5)))
+        let y = b.node("FusedConv", [x, w], attributes: ["output_channel_block": .int(16)], domain: nxDomain, name: "wide")[0]
+        b.output(y, name: "y")
+        var model = b.model()
+        model.importNXDomain()
+        #expect {
+            _ = try Session(model: model, options: SessionOptions(threads: 1, optimize: false))
+        } throws: { error in
+            let message = "\(error)"
+            return message.contains("wide") && message.contains("channel-blocked")
+        }
+    }
+
     @Test func broadcastingAddIsNotAResidual() throws {
         let b = GraphBuilder(opset: 17)
         let x = b.input("x", shape: Shape(fixed: [1, 4, 5, 5]))

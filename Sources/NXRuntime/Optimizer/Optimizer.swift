@@ -8,7 +8,7 @@ public struct Optimizer: Sendable {
     public static let defaultPasses: [any GraphPass] = [
         ConstantFolding(), IdentityElimination(), DeadNodeElimination(), BatchNormFolding(),
         GeluFusion(), LayerNormFusion(), ChannelLayerNormFusion(), MatMulBiasFusion(), ScaleFolding(), ActivationFusion(),
-        ChannelsFirstMLP(), PreActivationFusion(), ResidualFusion(),
+        ChannelsFirstMLP(), PreActivationFusion(), ResidualFusion(), BlockedMLPHidden(),
     ]
 
     public static var passNames: [String] { defaultPasses.map(\.name) }

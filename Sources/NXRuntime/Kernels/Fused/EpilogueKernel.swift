@@ -34,7 +34,9 @@ enum EpilogueFusion {
         innerNode.opType = innerOp
         innerNode.domain = ""
         innerNode.attributes = context.node.attributes.filter { !$0.key.hasPrefix("activation") }
-        innerNode.attributes = innerNode.attributes.filter { $0.key != "input_activation" && $0.key != "weight_transposed" }
+        innerNode.attributes = innerNode.attributes.filter {
+            $0.key != "input_activation" && $0.key != "weight_transposed" && !$0.key.hasSuffix("_channel_block")
+        }
         if innerOp == "MatMul" { innerNode.inputs = Array(innerNode.inputs.prefix(2)) }
         if innerOp == "Conv" { innerNode.inputs = Array(innerNode.inputs.prefix(3)) }
         var kernel = try make(KernelBuildContext(node: innerNode, opset: 17, constants: context.constants, inputShapes: context.inputShapes))
@@ -57,6 +59,9 @@ enum EpilogueFusion {
         let transposed = try context.int("weight_transposed", default: 0) == 1
         var kernel = try Self.kernel(context, innerOp: "Conv") { try ConvKernel($0, weightScale: weightScale, weightTransposed: transposed) }
         kernel.addsResidual = context.hasInput(5)
+        try kernel.setChannelBlocks(
+            input: context.int("input_channel_block", default: 0), output: context.int("output_channel_block", default: 0),
+            preActivated: !((try? context.string("input_activation", default: "")) ?? "").isEmpty)
         guard let name = try? context.string("input_activation", default: ""), !name.isEmpty else { return kernel }
         guard name == "Relu" else { throw KernelError("input_activation '\(name)' is not supported (Relu is)") }
         guard let scale = try context.constantInput(3)?.floatValues(), let shift = try context.constantInput(4)?.floatValues(),

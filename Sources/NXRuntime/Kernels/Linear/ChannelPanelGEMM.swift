@@ -30,57 +30,112 @@ enum ChannelPanelGEMM {
     }
 
     /// C = A * B (or C += A * B when `accumulate`), then `epilogue` on C's rows.
+    ///
+    /// `blockedB`: B is stored channel-blocked, [K / 16][N][16] (`ldb` unused; K a multiple
+    /// of 16), and is read in place instead of packed. `blockedC`: C is written
+    /// channel-blocked, [M / 16][N][16] (`ldc` unused; M a multiple of 16), straight from the
+    /// micro-kernel's registers with no transpose; the epilogue may then hold a bias per
+    /// row and an activation, not a residual, and `accumulate` must be false. The optimizer
+    /// puts the tensor between two pointwise convolutions in this layout (Spec/OPERATORS.md,
+    /// `blocked-mlp-hidden`).
     static func multiply(
         _ a: PackedA, b: UnsafePointer<Float>, ldb: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-        accumulate: Bool = false, epilogue: GEMMEpilogue = GEMMEpilogue(), context: ExecutionContext
+        accumulate: Bool = false, epilogue: GEMMEpilogue = GEMMEpilogue(), blockedB: Bool = false, blockedC: Bool = false,
+        context: ExecutionContext
     ) {
         guard a.m > 0, n > 0 else { return }
+        precondition(!blockedC || (!accumulate && epilogue.residual == nil && a.m % 16 == 0), "blocked C takes a bias and an activation only")
+        precondition(!blockedB || a.k % 16 == 0, "blocked B needs K a multiple of 16")
         if a.k == 0 {
             for row in 0..<a.m where !accumulate { LinearSupport.fill(c + row * ldc, n, 0) }
             epilogue.apply(c, ldc: ldc, rows: 0..<a.m, columns: 0..<n)
             return
         }
         epilogue.withTileFinish(Specialized(
-            a: a, b: b, ldb: ldb, n: n, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue, context: context), c: c)
+            a: a, b: b, ldb: ldb, n: n, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue, blockedB: blockedB,
+            blockedC: blockedC, context: context), c: c)
     }
 
     private struct Specialized: TileFinishVisitor {
         let a: PackedA, b: UnsafePointer<Float>, ldb: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int
-        let accumulate: Bool, epilogue: GEMMEpilogue, context: ExecutionContext
+        let accumulate: Bool, epilogue: GEMMEpilogue, blockedB: Bool, blockedC: Bool, context: ExecutionContext
         func visit<F: FloatVectorFunction>(_ finish: TileFinish<F>?) {
-            multiply(a, b: b, ldb: ldb, n: n, c: c, ldc: ldc, accumulate: accumulate, finish: finish, after: epilogue, context: context)
+            if blockedB {
+                multiply(
+                    BlockedSteps.self, a, b: b, ldb: ldb, n: n, c: c, ldc: ldc, accumulate: accumulate, finish: finish,
+                    after: epilogue, blockedC: blockedC, context: context)
+            } else {
+                multiply(
+                    PackedSteps.self, a, b: b, ldb: ldb, n: n, c: c, ldc: ldc, accumulate: accumulate, finish: finish,
+                    after: epilogue, blockedC: blockedC, context: context)
+            }
         }
+    }
+
+    /// Where the micro-kernel finds B's value for pixel i at step k of a tile: `pixel` floats
+    /// apart within a step, `step` floats from one step to the next, and `group` floats from
+    /// one 16-step group to the next (given at run time when it depends on N).
+    protocol BSteps {
+        static var pixel: Int { get }
+        static var step: Int { get }
+    }
+    /// B packed per call: [K block][tile][k][8].
+    enum PackedSteps: BSteps {
+        static var pixel: Int { 1 }
+        static var step: Int { tileStride }
+    }
+    /// B channel-blocked: [K / 16][N][16].
+    enum BlockedSteps: BSteps {
+        static var pixel: Int { 16 }
+        static var step: Int { 1 }
     }
 
     /// `finish` runs on each transposed 16x16 block in registers; `after` (the whole
     /// epilogue) on C's rows once stored when `finish` is nil.
-    private static func multiply<F: FloatVectorFunction>(
-        _ a: PackedA, b: UnsafePointer<Float>, ldb: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-        accumulate: Bool, finish: TileFinish<F>?, after epilogue: GEMMEpilogue, context: ExecutionContext
+    private static func multiply<Steps: BSteps, F: FloatVectorFunction>(
+        _: Steps.Type, _ a: PackedA, b: UnsafePointer<Float>, ldb: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool, finish: TileFinish<F>?, after epilogue: GEMMEpilogue, blockedC: Bool, context: ExecutionContext
     ) {
         let serial = a.m * n * a.k < SGEMM.parallelThreshold
         let loops = serial ? context.singleThreaded() : context
         let tiles = (n + nr - 1) / nr
         let items = workItems(panels: a.panels, tiles: tiles, threads: loops.threads)
+        let blockedB = Steps.self == BlockedSteps.self
         // B is packed once for all threads (each would otherwise pack all of it; at K = 1536
-        // that is a tenth of the work), split by rows of K.
-        ScratchPool.shared.withFloats(a.k * tiles * tileStride) { packedB in
-            loops.parallelFor(a.k, grain: 64) { rows in
-                packB(b, ldb: ldb, rows: rows, k: a.k, n: n, into: packedB)
+        // that is a tenth of the work), split by rows of K; a blocked B is read as it is.
+        ScratchPool.shared.withFloats(blockedB ? 1 : a.k * tiles * tileStride) { packedB in
+            if !blockedB {
+                loops.parallelFor(a.k, grain: 64) { rows in
+                    packB(b, ldb: ldb, rows: rows, k: a.k, n: n, into: packedB)
+                }
             }
+            let source = BTiles(
+                base: blockedB ? b : UnsafePointer(packedB), group: blockedB ? 16 * n : 16 * tileStride,
+                tile: blockedB ? nr * 16 : 0, block: blockedB ? kc * n : 0, packedTiles: blockedB ? 0 : tiles)
             // Then each work item (channel panels by pixel tiles), claimed by whichever
             // thread is free, runs block by block of K into a pixel-major scratch small
             // enough to stay in L2, and is transposed into its part of C right after its
-            // last block.
+            // last block; or, for a blocked C, into C itself, finished in place.
             let packedA = a.values.pointer
             loops.parallelForEach(items.count) { index in
                 let (panels, tileRange) = (items[index].panels, items[index].tiles)
+                if blockedC {
+                    let target = OutputTiles(
+                        base: c + panels.lowerBound * mr * n + tileRange.lowerBound * nr * 16, panel: mr * n, tile: nr * 16,
+                        pixel: 16, vector: 16 * n, blocked: true)
+                    for k0 in stride(from: 0, to: a.k, by: kc) {
+                        multiplyBlock(Steps.self, a, packedA, panels: panels, k0: k0, b: source, tiles: tileRange, n: n, into: target)
+                    }
+                    let columns = (tileRange.lowerBound * nr)..<min(n, tileRange.upperBound * nr)
+                    finishBlocked(c, n: n, channelBlocks: (panels.lowerBound * mr / 16)..<(min(a.m, panels.upperBound * mr) / 16),
+                        columns: columns, finish: finish)
+                    return
+                }
                 ScratchPool.shared.withFloats(tileRange.count * nr * panels.count * mr) { scratch in
                     let width = panels.count * mr
+                    let target = OutputTiles(base: scratch, panel: mr, tile: nr * width, pixel: width, vector: 16)
                     for k0 in stride(from: 0, to: a.k, by: kc) {
-                        multiplyBlock(
-                            a, packedA, panels: panels, k0: k0, packedB: packedB + k0 * tiles * tileStride,
-                            tiles: tileRange, n: n, scratch: scratch, width: width)
+                        multiplyBlock(Steps.self, a, packedA, panels: panels, k0: k0, b: source, tiles: tileRange, n: n, into: target)
                     }
                     let rows = (panels.lowerBound * mr)..<min(a.m, panels.upperBound * mr)
                     let columns = (tileRange.lowerBound * nr)..<min(n, tileRange.upperBound * nr)
@@ -88,6 +143,47 @@ enum ChannelPanelGEMM {
                         scratch, width: width, rows: rows, columns: columns, into: c, ldc: ldc,
                         accumulate: accumulate, finish: finish, after: epilogue)
                 }
+            }
+        }
+    }
+
+    /// Where a tile of B starts: `base + k0 / kc * block + tile * self.tile` for a blocked B
+    /// (K blocks are whole 16-channel groups), `base + k0 * packedTiles * tileStride + tile *
+    /// depth * tileStride` for a packed one; `group` is BSteps' distance between 16-step groups.
+    struct BTiles {
+        let base: UnsafePointer<Float>
+        let group: Int, tile: Int, block: Int, packedTiles: Int
+
+        @inline(__always) func start(k0: Int, depth: Int, tile index: Int) -> UnsafePointer<Float> {
+            packedTiles > 0
+                ? base + k0 * packedTiles * tileStride + index * depth * tileStride
+                : base + k0 / kc * block + index * tile
+        }
+    }
+
+    /// Where a work item's tiles go: tile `local` of the item's panel `p` starts at
+    /// `base + p * panel + local * tile`; within it, pixel i's vector v (channels 16v..<16v+16
+    /// of the panel) at `i * pixel + v * vector`.
+    struct OutputTiles {
+        let base: UnsafeMutablePointer<Float>
+        let panel: Int, tile: Int, pixel: Int, vector: Int
+        /// C itself, channel-blocked: vectors past C's last channel are not stored (a
+        /// scratch has room for whole panels).
+        var blocked = false
+    }
+
+    /// Bias and activation on a blocked C's channel blocks `channelBlocks`, pixels `columns`:
+    /// each pixel's 16 channels are one vector, so the bias is a vector add.
+    private static func finishBlocked<F: FloatVectorFunction>(
+        _ c: UnsafeMutablePointer<Float>, n: Int, channelBlocks: Range<Int>, columns: Range<Int>, finish: TileFinish<F>?
+    ) {
+        guard let finish else { return }
+        for block in channelBlocks {
+            let bias = finish.bias.map { load($0 + 16 * block) } ?? Vector()
+            let line = c + block * 16 * n
+            for pixel in columns {
+                let p = line + 16 * pixel
+                store(finish.function(load(p) + bias), p)
             }
         }
     }
@@ -121,11 +217,10 @@ enum ChannelPanelGEMM {
     }
 
     /// One work item's share of one K block: its channel panels against its pixel tiles,
-    /// into the item's pixel-major scratch (row stride `width`, the item's first channel
-    /// and first tile at 0).
-    private static func multiplyBlock(
-        _ a: PackedA, _ packedA: UnsafePointer<Float>, panels: Range<Int>, k0: Int, packedB: UnsafePointer<Float>,
-        tiles: Range<Int>, n: Int, scratch: UnsafeMutablePointer<Float>, width: Int
+    /// into the item's tiles of `target`.
+    private static func multiplyBlock<Steps: BSteps>(
+        _: Steps.Type, _ a: PackedA, _ packedA: UnsafePointer<Float>, panels: Range<Int>, k0: Int, b: BTiles,
+        tiles: Range<Int>, n: Int, into target: OutputTiles
     ) {
         let depth = min(kc, a.k - k0)
         let fullTiles = min(tiles.upperBound, n / nr) - tiles.lowerBound
@@ -138,18 +233,20 @@ enum ChannelPanelGEMM {
                 : k0 + kc < a.k ? (a.panel(packedA, k0: k0 + kc, panel: panels.lowerBound), min(kc, a.k - k0 - kc))
                 : panels.upperBound < a.panels ? (a.panel(packedA, k0: 0, panel: panels.upperBound), min(kc, a.k)) : nil
             let nextLines = (next?.depth ?? 0) * mr / 16
-            let column = (panel - panels.lowerBound) * mr
+            // A blocked C's last panel may hold fewer than four 16-channel blocks.
+            let vectors = target.blocked ? min(4, (a.m - panel * mr) / 16) : 4
+            let output = target.base + (panel - panels.lowerBound) * target.panel
             for tile in tiles {
                 let local = tile - tiles.lowerBound
-                let bTile = packedB + tile * depth * tileStride, tTile = scratch + local * nr * width + column
+                let bTile = b.start(k0: k0, depth: depth, tile: tile), tTile = output + local * target.tile
                 let pixels = min(nr, n - tile * nr)
                 guard pixels == nr else {
-                    tailKernel(pixels: pixels, depth, aPanel, bTile, tTile, width, load: k0 > 0)
+                    tailKernel(Steps.self, pixels: pixels, depth, aPanel, bTile, b.group, tTile, target, vectors, load: k0 > 0)
                     continue
                 }
                 let firstLine = nextLines * local / fullTiles, lines = nextLines * (local + 1) / fullTiles - firstLine
                 kernel(
-                    depth, aPanel, bTile, tTile, width,
+                    Steps.self, depth, aPanel, bTile, b.group, tTile, target, vectors,
                     load: k0 > 0, prefetch: UnsafeRawPointer(next?.0 ?? aPanel) + firstLine * 64, prefetchLines: lines)
             }
         }
@@ -192,28 +289,30 @@ enum ChannelPanelGEMM {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
     }
 
-    /// T[6 x 64] (row stride ldt) = (load ? T : 0) + B tile [depth][6 pixels (+ 2 pad)] ·
+    /// T[6 x 64] (laid out as `target` says) = (load ? T : 0) + B tile [depth][6 pixels] ·
     /// A panel [depth][64], after prefetching `prefetchLines` lines of the next panel into L2.
     @inline(never)
-    private static func kernel(
-        _ depth: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ t: UnsafeMutablePointer<Float>,
-        _ ldt: Int, load loadT: Bool, prefetch: UnsafeRawPointer, prefetchLines: Int
+    private static func kernel<Steps: BSteps>(
+        _: Steps.Type, _ depth: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ group: Int,
+        _ t: UnsafeMutablePointer<Float>, _ target: OutputTiles, _ vectors: Int, load loadT: Bool,
+        prefetch: UnsafeRawPointer, prefetchLines: Int
     ) {
-        tile(TileCount6.self, depth, a, b, t, ldt, load: loadT, prefetch: prefetch, prefetchLines: prefetchLines)
+        tile(TileCount6.self, Steps.self, depth, a, b, group, t, target, vectors, load: loadT, prefetch: prefetch, prefetchLines: prefetchLines)
     }
 
     /// The last tile of an image whose pixel count is not a multiple of 6.
     @inline(never)
-    private static func tailKernel(
-        pixels: Int, _ depth: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ t: UnsafeMutablePointer<Float>,
-        _ ldt: Int, load loadT: Bool
+    private static func tailKernel<Steps: BSteps>(
+        _: Steps.Type, pixels: Int, _ depth: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ group: Int,
+        _ t: UnsafeMutablePointer<Float>, _ target: OutputTiles, _ vectors: Int, load loadT: Bool
     ) {
+        let none = UnsafeRawPointer(b)
         switch pixels {
-        case 1: tile(TileCount1.self, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
-        case 2: tile(TileCount2.self, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
-        case 3: tile(TileCount3.self, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
-        case 4: tile(TileCount4.self, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
-        default: tile(TileCount5.self, depth, a, b, t, ldt, load: loadT, prefetch: b, prefetchLines: 0)
+        case 1: tile(TileCount1.self, Steps.self, depth, a, b, group, t, target, vectors, load: loadT, prefetch: none, prefetchLines: 0)
+        case 2: tile(TileCount2.self, Steps.self, depth, a, b, group, t, target, vectors, load: loadT, prefetch: none, prefetchLines: 0)
+        case 3: tile(TileCount3.self, Steps.self, depth, a, b, group, t, target, vectors, load: loadT, prefetch: none, prefetchLines: 0)
+        case 4: tile(TileCount4.self, Steps.self, depth, a, b, group, t, target, vectors, load: loadT, prefetch: none, prefetchLines: 0)
+        default: tile(TileCount5.self, Steps.self, depth, a, b, group, t, target, vectors, load: loadT, prefetch: none, prefetchLines: 0)
         }
     }
 
@@ -223,18 +322,20 @@ enum ChannelPanelGEMM {
     /// fell further behind ORT's in the host's slow phases). Unused accumulators
     /// compile away.
     @inline(__always)
-    private static func tile<Pixels: TileCount>(
-        _: Pixels.Type, _ depth: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ t: UnsafeMutablePointer<Float>,
-        _ ldt: Int, load loadT: Bool, prefetch: UnsafeRawPointer, prefetchLines: Int
+    private static func tile<Pixels: TileCount, Steps: BSteps>(
+        _: Pixels.Type, _: Steps.Type, _ depth: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ group: Int,
+        _ t: UnsafeMutablePointer<Float>, _ target: OutputTiles, _ vectors: Int, load loadT: Bool,
+        prefetch: UnsafeRawPointer, prefetchLines: Int
     ) {
         let pixels = Pixels.value
+        let ps = Steps.pixel
         var c00 = Vector(), c01 = Vector(), c02 = Vector(), c03 = Vector()
         var c10 = Vector(), c11 = Vector(), c12 = Vector(), c13 = Vector()
         var c20 = Vector(), c21 = Vector(), c22 = Vector(), c23 = Vector()
         var c30 = Vector(), c31 = Vector(), c32 = Vector(), c33 = Vector()
         var c40 = Vector(), c41 = Vector(), c42 = Vector(), c43 = Vector()
         var c50 = Vector(), c51 = Vector(), c52 = Vector(), c53 = Vector()
-        var pa = a, pb = b
+        var pa = a
         // The prefetches are spread over the steps, a few per 8 (a burst of them at the start
         // stalled the loads behind them), with no test in the steps themselves.
         let chunks = (depth + 7) / 8
@@ -245,43 +346,45 @@ enum ChannelPanelGEMM {
                 nx_prefetch_l2(prefetch + line * 64)
                 line += 1
             }
+            var pb = b + chunk / 2 * group + chunk % 2 * 8 * Steps.step
             for _ in 0..<min(8, depth - chunk * 8) {
                 let a0 = load(pa), a1 = load(pa + 16), a2 = load(pa + 32), a3 = load(pa + 48)
                 var x = Vector(repeating: pb[0])
                 c00.addProduct(x, a0); c01.addProduct(x, a1); c02.addProduct(x, a2); c03.addProduct(x, a3)
                 if pixels > 1 {
-                    x = Vector(repeating: pb[1])
+                    x = Vector(repeating: pb[1 * ps])
                     c10.addProduct(x, a0); c11.addProduct(x, a1); c12.addProduct(x, a2); c13.addProduct(x, a3)
                 }
                 if pixels > 2 {
-                    x = Vector(repeating: pb[2])
+                    x = Vector(repeating: pb[2 * ps])
                     c20.addProduct(x, a0); c21.addProduct(x, a1); c22.addProduct(x, a2); c23.addProduct(x, a3)
                 }
                 if pixels > 3 {
-                    x = Vector(repeating: pb[3])
+                    x = Vector(repeating: pb[3 * ps])
                     c30.addProduct(x, a0); c31.addProduct(x, a1); c32.addProduct(x, a2); c33.addProduct(x, a3)
                 }
                 if pixels > 4 {
-                    x = Vector(repeating: pb[4])
+                    x = Vector(repeating: pb[4 * ps])
                     c40.addProduct(x, a0); c41.addProduct(x, a1); c42.addProduct(x, a2); c43.addProduct(x, a3)
                 }
                 if pixels > 5 {
-                    x = Vector(repeating: pb[5])
+                    x = Vector(repeating: pb[5 * ps])
                     c50.addProduct(x, a0); c51.addProduct(x, a1); c52.addProduct(x, a2); c53.addProduct(x, a3)
                 }
                 pa += mr
-                pb += tileStride
+                pb += Steps.step
             }
         }
+        let vs = target.vector
         @inline(__always) func put(_ row: Int, _ v0: Vector, _ v1: Vector, _ v2: Vector, _ v3: Vector) {
             guard row < pixels else { return }
-            let p = t + row * ldt
-            if loadT {
-                store(load(p) + v0, p); store(load(p + 16) + v1, p + 16)
-                store(load(p + 32) + v2, p + 32); store(load(p + 48) + v3, p + 48)
-            } else {
-                store(v0, p); store(v1, p + 16); store(v2, p + 32); store(v3, p + 48)
+            let p = t + row * target.pixel
+            @inline(__always) func put(_ v: Vector, _ index: Int) {
+                guard index < vectors else { return }
+                let q = p + index * vs
+                store(loadT ? load(q) + v : v, q)
             }
+            put(v0, 0); put(v1, 1); put(v2, 2); put(v3, 3)
         }
         put(0, c00, c01, c02, c03); put(1, c10, c11, c12, c13); put(2, c20, c21, c22, c23)
         put(3, c30, c31, c32, c33); put(4, c40, c41, c42, c43); put(5, c50, c51, c52, c53)

@@ -29,6 +29,25 @@ struct ConvKernel: Kernel {
     /// Input 5, of the output's shape, is added before the activation (the optimizer's
     /// residual fusion).
     var addsResidual = false
+    /// Input X, or output Y, stored channel-blocked `[N][C / 16][H·W][16]` under its NCHW
+    /// shape (the optimizer's `blocked-mlp-hidden`; only ChannelPanelGEMM reads and writes it).
+    private(set) var blockedInput = false, blockedOutput = false
+
+    /// Checks FusedConv's `input_channel_block` / `output_channel_block` (0 or 16) against
+    /// what this kernel was built to run.
+    mutating func setChannelBlocks(input: Int, output: Int, preActivated: Bool) throws {
+        for (name, value) in [("input_channel_block", input), ("output_channel_block", output)] where value != 0 && value != 16 {
+            throw KernelError("\(name) must be 0 or 16, is \(value)")
+        }
+        guard input != 0 || output != 0 else { return }
+        guard case .channels = preparedWeights?.matrices, group == 1 else {
+            throw KernelError(
+                "a channel-blocked input or output needs an ungrouped 1x1 convolution with a constant weight whose output has at most 320 pixels, known at load")
+        }
+        if output != 0 && addsResidual { throw KernelError("a channel-blocked output cannot take a residual") }
+        if input != 0 && preActivated { throw KernelError("a channel-blocked input cannot take a pre-activation") }
+        (blockedInput, blockedOutput) = (input != 0, output != 0)
+    }
 
     /// GEMM left operands packed at load: one per group (`matrix`, `taps`) or per group and
     /// transformed point (`winograd`).
@@ -384,7 +403,7 @@ struct ConvKernel: Kernel {
                     case .channels(let matrices):
                         ChannelPanelGEMM.multiply(
                             matrices[gi], b: matrix, ldb: outputSize, n: outputSize, c: yg, ldc: outputSize, epilogue: epilogue,
-                            context: context)
+                            blockedB: blockedInput, blockedC: blockedOutput, context: context)
                     }
                 }
             }
