@@ -229,14 +229,16 @@ func linearErrorText(_ body: () throws -> Any) -> String {
         }
     }
 
-    /// ConvNeXt's 7x7 stride-1 depthwise path (bands of 8 and 7 output rows): heights that
-    /// are and are not multiples of either, widths under 8 (8-lane vectors, whose stores
-    /// spill over several rows) and over 16 (several vectors a row), asymmetric pads, on 1
+    /// ConvNeXt's 7x7 stride-1 depthwise path (bands of 8 and 7 output rows; two vectors of
+    /// columns at a time, or on planes one vector wide two bands of 7): heights that are and
+    /// are not multiples of either, widths under 8 (8-lane vectors, whose stores spill over
+    /// several rows) and over 16 (several vectors a row, an odd number of them too), a last
+    /// pair of bands past the plane's bottom, asymmetric pads, on 1
     /// to 3 threads (a vector store may spill into the next plane only within one thread's
     /// planes).
     @Test(arguments: [
         (7, 7, 3, 3), (14, 14, 3, 3), (13, 20, 3, 1), (56, 9, 2, 3), (1, 30, 3, 3), (17, 5, 0, 3), (28, 28, 3, 3),
-        (33, 37, 3, 3), (67, 7, 3, 3), (15, 2, 3, 3),
+        (33, 37, 3, 3), (67, 7, 3, 3), (15, 2, 3, 3), (27, 10, 3, 3), (42, 16, 3, 3), (20, 3, 3, 3),
     ])
     func depthwiseSevenBySevenMatchesReference(_ h: Int, _ wd: Int, _ padTop: Int, _ padLeft: Int) throws {
         var random = LinearTestRandom(UInt64(h * 100 + wd))
