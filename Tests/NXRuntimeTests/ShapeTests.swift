@@ -220,6 +220,23 @@ private func referenceTranspose<T>(_ data: [T], _ shape: [Int], _ perm: [Int]) -
         #expect(try y.scalars(as: Float.self) == [0, 1, 10, 11, 12, 13, 2, 3, 14, 15, 16, 17])
     }
 
+    /// Batch-1 Concats of large inputs (one long row each, cut into pieces for the threads;
+    /// lengths that do not divide evenly) and of two rows per input, on 1 to 3 threads.
+    @Test(arguments: [(1, 40_001, 17_003), (2, 20_000, 33_333), (1, 3, 70_000)])
+    func concatOfLongRowsOnSeveralThreads(_ batch: Int, _ first: Int, _ second: Int) throws {
+        let a = Tensor(shape: [batch, first], scalars: (0..<(batch * first)).map { Float($0) })
+        let b = Tensor(shape: [batch, second], scalars: (0..<(batch * second)).map { -Float($0) - 1 })
+        var expected: [Float] = []
+        for n in 0..<batch {
+            expected += (0..<first).map { Float(n * first + $0) } + (0..<second).map { -Float(n * second + $0) - 1 }
+        }
+        for threads in 1...3 {
+            let y = try output(runNode("Concat", inputs: [("a", a), ("b", b)], attributes: ["axis": .int(1)], threads: threads))
+            #expect(y.shape == [batch, first + second])
+            #expect(try y.scalars(as: Float.self) == expected, "\(threads) threads")
+        }
+    }
+
     @Test func concatMismatchIsAClearError() {
         let a = Tensor(shape: [2, 2], scalars: shapeFloats(4))
         let b = Tensor(shape: [3, 2], scalars: shapeFloats(6))

@@ -87,7 +87,29 @@ enum StridedCopy {
             }
         }
 
-        if let context, rows > 1, rows * rowBytes >= parallelThreshold {
+        if let context, context.threads > 1, innerFrom == 1, innerTo == 1, rows < 2 * context.threads,
+            rows * rowBytes >= 2 * parallelThreshold
+        {
+            // Few long contiguous rows (a Concat at batch 1 is one row per input): the rows
+            // are cut into pieces so every thread copies. HistoNeXt's dense-block Concats
+            // ran at the same speed on 2 threads as on 1 (14.3 against 15.4 ms).
+            let pieces = max(1, min(4 * context.threads, rowBytes / (parallelThreshold / 2)))
+            let pieceBytes = (rowBytes + pieces - 1) / pieces
+            context.parallelFor(rows * pieces) { range in
+                for item in range {
+                    let (row, piece) = item.quotientAndRemainder(dividingBy: pieces)
+                    let start = piece * pieceBytes, count = min(pieceBytes, rowBytes - start)
+                    guard count > 0 else { continue }
+                    var s = 0, d = 0, rest = row
+                    for axis in stride(from: outerSizes.count - 1, through: 0, by: -1) {
+                        s += rest % outerSizes[axis] * outerFrom[axis]
+                        d += rest % outerSizes[axis] * outerTo[axis]
+                        rest /= outerSizes[axis]
+                    }
+                    (destination + d * elementSize + start).copyMemory(from: source + s * elementSize + start, byteCount: count)
+                }
+            }
+        } else if let context, rows > 1, rows * rowBytes >= parallelThreshold {
             let grain = max(1, (parallelThreshold / 2) / max(rowBytes, 1))
             context.parallelFor(rows, grain: grain, moveRows)
         } else {
