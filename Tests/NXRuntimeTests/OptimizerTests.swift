@@ -205,11 +205,13 @@ import NXIR
         }
     }
 
-    /// A channel-blocked layout asked of a conv that cannot run it is refused at load, by name.
-    @Test func channelBlockOnALargeImageIsRefused() throws {
+    /// A channel-blocked layout asked of a conv that cannot run it (too many pixels for
+    /// ChannelPanelGEMM, or channels not a multiple of the block) is refused at load, by name.
+    @Test(arguments: [(16, 20), (40, 7)])
+    func channelBlockAConvCannotRunIsRefused(_ outputs: Int, _ side: Int) throws {
         let b = GraphBuilder(opset: 17)
-        let x = b.input("x", shape: Shape(fixed: [1, 16, 20, 20]))
-        let w = b.initializer("w", Tensor(shape: [16, 16, 1, 1], scalars: seededFloats(256, seed: 5)))
+        let x = b.input("x", shape: Shape(fixed: [1, 16, side, side]))
+        let w = b.initializer("w", Tensor(shape: [outputs, 16, 1, 1], scalars: seededFloats(16 * outputs, seed: 5)))
         let y = b.node("FusedConv", [x, w], attributes: ["output_channel_block": .int(16)], domain: nxDomain, name: "wide")[0]
         b.output(y, name: "y")
         var model = b.model()
@@ -218,7 +220,7 @@ import NXIR
             _ = try Session(model: model, options: SessionOptions(threads: 1, optimize: false))
         } throws: { error in
             let message = "\(error)"
-            return message.contains("wide") && message.contains("channel-blocked")
+            return message.contains("wide") && message.contains(side > 7 ? "channel-blocked" : "multiple of 16 channels")
         }
     }
 

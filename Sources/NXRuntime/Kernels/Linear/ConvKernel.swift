@@ -44,6 +44,12 @@ struct ConvKernel: Kernel {
             throw KernelError(
                 "a channel-blocked input or output needs an ungrouped 1x1 convolution with a constant weight whose output has at most 320 pixels, known at load")
         }
+        if let shape = constantWeightShape {
+            for (name, value, count) in [("output_channel_block", output, shape[0]), ("input_channel_block", input, shape[1])]
+            where value != 0 && count % value != 0 {
+                throw KernelError("\(name) \(value) needs a multiple of \(value) channels, not \(count)")
+            }
+        }
         if output != 0 && addsResidual { throw KernelError("a channel-blocked output cannot take a residual") }
         if input != 0 && preActivated { throw KernelError("a channel-blocked input cannot take a pre-activation") }
         (blockedInput, blockedOutput) = (input != 0, output != 0)
