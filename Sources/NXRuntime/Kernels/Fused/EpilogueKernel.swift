@@ -59,10 +59,11 @@ enum EpilogueFusion {
         let transposed = try context.int("weight_transposed", default: 0) == 1
         var kernel = try Self.kernel(context, innerOp: "Conv") { try ConvKernel($0, weightScale: weightScale, weightTransposed: transposed) }
         kernel.addsResidual = context.hasInput(5)
+        let name = (try? context.string("input_activation", default: "")) ?? ""
         try kernel.setChannelBlocks(
             input: context.int("input_channel_block", default: 0), output: context.int("output_channel_block", default: 0),
-            preActivated: !((try? context.string("input_activation", default: "")) ?? "").isEmpty)
-        guard let name = try? context.string("input_activation", default: ""), !name.isEmpty else { return kernel }
+            preActivated: !name.isEmpty)
+        guard !name.isEmpty else { return kernel }
         guard name == "Relu" else { throw KernelError("input_activation '\(name)' is not supported (Relu is)") }
         guard let scale = try context.constantInput(3)?.floatValues(), let shift = try context.constantInput(4)?.floatValues(),
             scale.count == shift.count

@@ -100,22 +100,24 @@ enum ChannelPanelGEMM {
         let loops = serial ? context.singleThreaded() : context
         let tiles = (n + nr - 1) / nr
         let items = workItems(panels: a.panels, tiles: tiles, threads: loops.threads)
-        let blockedB = Steps.self == BlockedSteps.self
         // B is packed once for all threads (each would otherwise pack all of it; at K = 1536
         // that is a tenth of the work), split by rows of K; a blocked B is read as it is.
-        ScratchPool.shared.withFloats(blockedB ? 1 : a.k * tiles * tileStride) { packedB in
-            if !blockedB {
-                loops.parallelFor(a.k, grain: 64) { rows in
-                    packB(b, ldb: ldb, rows: rows, k: a.k, n: n, into: packedB)
-                }
+        if Steps.self == BlockedSteps.self {
+            runItems(BTiles(blocked: b, n: n))
+            return
+        }
+        ScratchPool.shared.withFloats(a.k * tiles * tileStride) { packedB in
+            loops.parallelFor(a.k, grain: 64) { rows in
+                packB(b, ldb: ldb, rows: rows, k: a.k, n: n, into: packedB)
             }
-            let source = BTiles(
-                base: blockedB ? b : UnsafePointer(packedB), group: blockedB ? 16 * n : 16 * tileStride,
-                tile: blockedB ? nr * 16 : 0, block: blockedB ? kc * n : 0, packedTiles: blockedB ? 0 : tiles)
-            // Then each work item (channel panels by pixel tiles), claimed by whichever
-            // thread is free, runs block by block of K into a pixel-major scratch small
-            // enough to stay in L2, and is transposed into its part of C right after its
-            // last block; or, for a blocked C, into C itself, finished in place.
+            runItems(BTiles(packed: packedB, tiles: tiles))
+        }
+
+        // Each work item (channel panels by pixel tiles), claimed by whichever thread is
+        // free, runs block by block of K into a pixel-major scratch small enough to stay in
+        // L2, and is transposed into its part of C right after its last block; or, for a
+        // blocked C, into C itself, finished in place.
+        func runItems(_ source: BTiles) {
             let packedA = a.values.pointer
             loops.parallelForEach(items.count) { index in
                 let (panels, tileRange) = (items[index].panels, items[index].tiles)
@@ -153,6 +155,14 @@ enum ChannelPanelGEMM {
     struct BTiles {
         let base: UnsafePointer<Float>
         let group: Int, tile: Int, block: Int, packedTiles: Int
+
+        init(packed: UnsafeMutablePointer<Float>, tiles: Int) {
+            (base, group, tile, block, packedTiles) = (UnsafePointer(packed), 16 * tileStride, 0, 0, tiles)
+        }
+
+        init(blocked: UnsafePointer<Float>, n: Int) {
+            (base, group, tile, block, packedTiles) = (blocked, 16 * n, nr * 16, kc * n, 0)
+        }
 
         @inline(__always) func start(k0: Int, depth: Int, tile index: Int) -> UnsafePointer<Float> {
             packedTiles > 0

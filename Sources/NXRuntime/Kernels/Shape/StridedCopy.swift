@@ -60,17 +60,23 @@ enum StridedCopy {
             }
         }
 
-        // Rows [range) of the outer index space, walked with an odometer.
-        func moveRows(_ range: Range<Int>) {
+        // Outer row `row`: its index along each outer axis, and its source and destination
+        // offsets in elements.
+        func rowStart(_ row: Int) -> (index: [Int], source: Int, destination: Int) {
             var index = [Int](repeating: 0, count: outerSizes.count)
-            var remainder = range.lowerBound
-            var s = 0, d = 0
+            var remainder = row, s = 0, d = 0
             for axis in stride(from: outerSizes.count - 1, through: 0, by: -1) {
                 index[axis] = remainder % outerSizes[axis]
                 remainder /= outerSizes[axis]
                 s += index[axis] * outerFrom[axis]
                 d += index[axis] * outerTo[axis]
             }
+            return (index, s, d)
+        }
+
+        // Rows [range) of the outer index space, walked with an odometer.
+        func moveRows(_ range: Range<Int>) {
+            var (index, s, d) = rowStart(range.lowerBound)
             for _ in range {
                 moveRow(source + s * elementSize, destination + d * elementSize)
                 var axis = outerSizes.count - 1
@@ -100,12 +106,7 @@ enum StridedCopy {
                     let (row, piece) = item.quotientAndRemainder(dividingBy: pieces)
                     let start = piece * pieceBytes, count = min(pieceBytes, rowBytes - start)
                     guard count > 0 else { continue }
-                    var s = 0, d = 0, rest = row
-                    for axis in stride(from: outerSizes.count - 1, through: 0, by: -1) {
-                        s += rest % outerSizes[axis] * outerFrom[axis]
-                        d += rest % outerSizes[axis] * outerTo[axis]
-                        rest /= outerSizes[axis]
-                    }
+                    let (_, s, d) = rowStart(row)
                     (destination + d * elementSize + start).copyMemory(from: source + s * elementSize + start, byteCount: count)
                 }
             }
