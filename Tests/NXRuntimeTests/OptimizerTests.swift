@@ -175,11 +175,15 @@ import NXIR
     }
 
     /// A ConvNeXt-like MLP, 1x1 (C -> 4C) -> Relu -> 1x1 (4C -> C) + x: its hidden tensor is
-    /// channel-blocked only on small images (49 pixels, not 400), with 4C a multiple of 16,
-    /// and when the second conv is its only reader; outputs match the unoptimized graph at
-    /// batch 2 on 1 and 2 threads either way.
-    @Test(arguments: [(16, 7, false, true), (16, 20, false, false), (6, 7, false, false), (16, 7, true, false)])
-    func mlpHiddenIsChannelBlockedOnSmallImages(_ channels: Int, _ side: Int, _ hiddenIsOutput: Bool, _ expectBlocked: Bool) throws {
+    /// channel-blocked on small images (49 pixels) when 4C is a multiple of 16, pixel-paneled
+    /// on large ones (400 pixels: six full panels and one of 16) whatever 4C, and neither
+    /// when it is also a graph output; outputs match the unoptimized graph at batch 2 on 1
+    /// and 2 threads either way.
+    @Test(arguments: [
+        (16, 7, false, "channel"), (16, 20, false, "pixel"), (6, 7, false, "none"), (6, 20, false, "pixel"), (16, 7, true, "none"),
+        (16, 20, true, "none"),
+    ])
+    func mlpHiddenIsBlockedByImageSize(_ channels: Int, _ side: Int, _ hiddenIsOutput: Bool, _ expected: String) throws {
         let b = GraphBuilder(opset: 17)
         let shape = [2, channels, side, side]
         let x = b.input("x", shape: Shape(fixed: shape))
@@ -192,12 +196,15 @@ import NXIR
         let model = b.model()
         let feeds = ["x": Tensor(shape: shape, scalars: seededFloats(shape.reduce(1, *), seed: 34))]
         let plain = try Session(model: model, options: SessionOptions(threads: 1, optimize: false)).run(feeds)
+        let block = ["channel": 16, "pixel": 64][expected]
         for threads in 1...2 {
             let session = try Session(model: model, options: SessionOptions(threads: threads))
-            let blocks = session.model.graph.nodes.map { node in
-                [node.attributes["input_channel_block"]?.intValue, node.attributes["output_channel_block"]?.intValue]
+            for kind in ["channel", "pixel"] {
+                let blocks = session.model.graph.nodes.map { node in
+                    [node.attributes["input_\(kind)_block"]?.intValue, node.attributes["output_\(kind)_block"]?.intValue]
+                }
+                #expect(blocks == (kind == expected ? [[nil, block], [block, nil]] : [[nil, nil], [nil, nil]]), "\(kind)")
             }
-            #expect(blocks == (expectBlocked ? [[nil, 16], [16, nil]] : [[nil, nil], [nil, nil]]))
             let outputs = try session.run(feeds)
             for (name, tensor) in plain {
                 #expect(relativeDifference(try outputs[name]!.floatValues(), try tensor.floatValues()) < 1e-5, "\(name)")
@@ -205,14 +212,18 @@ import NXIR
         }
     }
 
-    /// A channel-blocked layout asked of a conv that cannot run it (too many pixels for
-    /// ChannelPanelGEMM, or channels not a multiple of the block) is refused at load, by name.
-    @Test(arguments: [(16, 20), (40, 7)])
-    func channelBlockAConvCannotRunIsRefused(_ outputs: Int, _ side: Int) throws {
+    /// A blocked layout asked of a conv that cannot run it is refused at load, by name:
+    /// channel blocks on too many pixels for ChannelPanelGEMM or on channels not a multiple
+    /// of the block; pixel blocks on too few pixels for PackedGEMM, or on a 3x3 kernel.
+    @Test(arguments: [
+        (16, 20, 1, "output_channel_block", "channel-blocked"), (40, 7, 1, "output_channel_block", "multiple of 16 channels"),
+        (16, 7, 1, "output_pixel_block", "pixel-paneled"), (16, 20, 3, "input_pixel_block", "pixel-paneled"),
+    ])
+    func blockedLayoutAConvCannotRunIsRefused(_ outputs: Int, _ side: Int, _ kernel: Int, _ attribute: String, _ reason: String) throws {
         let b = GraphBuilder(opset: 17)
         let x = b.input("x", shape: Shape(fixed: [1, 16, side, side]))
-        let w = b.initializer("w", Tensor(shape: [outputs, 16, 1, 1], scalars: seededFloats(16 * outputs, seed: 5)))
-        let y = b.node("FusedConv", [x, w], attributes: ["output_channel_block": .int(16)], domain: nxDomain, name: "wide")[0]
+        let w = b.initializer("w", Tensor(shape: [outputs, 16, kernel, kernel], scalars: seededFloats(16 * outputs * kernel * kernel, seed: 5)))
+        let y = b.node("FusedConv", [x, w], attributes: [attribute: .int(attribute.contains("pixel") ? 64 : 16)], domain: nxDomain, name: "wide")[0]
         b.output(y, name: "y")
         var model = b.model()
         model.importNXDomain()
@@ -220,7 +231,7 @@ import NXIR
             _ = try Session(model: model, options: SessionOptions(threads: 1, optimize: false))
         } throws: { error in
             let message = "\(error)"
-            return message.contains("wide") && message.contains(side > 7 ? "channel-blocked" : "multiple of 16 channels")
+            return message.contains("wide") && message.contains(reason)
         }
     }
 

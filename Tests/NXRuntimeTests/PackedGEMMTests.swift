@@ -20,4 +20,48 @@ import Testing
             PackedGEMM.multiply(a, b: b, ldb: n, n: n, c: c, ldc: n, accumulate: accumulate, epilogue: epilogue, context: context)
         }
     }
+
+    /// A pixel-paneled B ([N/64][K][w], full panels read in place, a last partial one
+    /// packed) and a pixel-paneled C ([N/64][M][w], tiles stored into their panel), alone
+    /// and together: one full panel; a partial one only; full panels and a partial one of
+    /// 16, 24 or 36 columns; several slabs; several K blocks; threads splitting rows (M > N)
+    /// or columns.
+    @Test(arguments: [(6, 64, 128), (12, 25, 64), (13, 100, 300), (30, 784, 200), (7, 600, 40), (200, 70, 50)])
+    func paneledLayoutsMatchDefinition(_ m: Int, _ n: Int, _ k: Int) {
+        for (paneledB, paneledC) in [(true, false), (false, true), (true, true)] {
+            expectMatchesDefinition(m, n, k, pack: { PackedGEMM.PackedA($0, lda: k, m: m, k: k) }) {
+                a, b, n, c, accumulate, epilogue, context in
+                let bValues = paneledB ? Self.paneled(b, rows: k, n: n) : Array(UnsafeBufferPointer(start: b, count: k * n))
+                var cValues = paneledC ? Self.paneled(c, rows: m, n: n) : Array(UnsafeBufferPointer(start: c, count: m * n))
+                PackedGEMM.multiply(
+                    a, b: bValues, ldb: n, n: n, c: &cValues, ldc: n, accumulate: accumulate, epilogue: epilogue,
+                    paneledB: paneledB, paneledC: paneledC, context: context)
+                let result = paneledC ? Self.unpaneled(cValues, rows: m, n: n) : cValues
+                for index in 0..<(m * n) { c[index] = result[index] }
+            }
+        }
+    }
+
+    /// [rows][n] as [n/64 panels][rows][w], and back.
+    static func paneled(_ values: UnsafePointer<Float>, rows: Int, n: Int) -> [Float] {
+        var result = [Float](repeating: .nan, count: rows * n)
+        for row in 0..<rows {
+            for column in 0..<n {
+                let col0 = column / 64 * 64
+                result[col0 * rows + row * min(64, n - col0) + column - col0] = values[row * n + column]
+            }
+        }
+        return result
+    }
+
+    static func unpaneled(_ values: [Float], rows: Int, n: Int) -> [Float] {
+        var result = [Float](repeating: .nan, count: rows * n)
+        for row in 0..<rows {
+            for column in 0..<n {
+                let col0 = column / 64 * 64
+                result[row * n + column] = values[col0 * rows + row * min(64, n - col0) + column - col0]
+            }
+        }
+        return result
+    }
 }

@@ -28,7 +28,7 @@ enum StaticShapes {
         standard.domain = ""
         standard.attributes = node.attributes.filter {
             !$0.key.hasPrefix("activation") && !$0.key.hasPrefix("input_activation") && $0.key != "weight_transposed"
-                && !$0.key.hasSuffix("_channel_block")
+                && !$0.key.hasSuffix("_channel_block") && !$0.key.hasSuffix("_pixel_block")
         }
         switch node.opType {
         case "FusedConv":

@@ -19,7 +19,6 @@ import NXIR
 /// but no residual or pre-activation, the consumer no pre-activation.
 struct BlockedMLPHidden: GraphPass {
     let name = "blocked-mlp-hidden"
-    static let block = 16
 
     func run(on model: inout Model, registry: OperatorRegistry) throws -> Bool {
         let graph = model.graph
@@ -28,20 +27,25 @@ struct BlockedMLPHidden: GraphPass {
         var nodes = graph.nodes
         var changed = false
         for (producerIndex, producer) in graph.nodes.enumerated()
-        where Self.isPointwise(producer, graph) && producer.attributes["output_channel_block"] == nil
+        where Self.isPointwise(producer, graph) && !Self.hasBlockedOutput(producer)
             && !producer.hasInput(FusedConvInput.residual) && producer.attributes["input_activation"] == nil
         {
             guard let value = producer.outputs.first, let consumerIndex = index.soleConsumer(value) else { continue }
             let consumer = nodes[consumerIndex]
-            guard Self.isPointwise(consumer, graph), consumer.inputs.first == value,
-                consumer.attributes["input_channel_block"] == nil, consumer.attributes["input_activation"] == nil
+            guard Self.isPointwise(consumer, graph), consumer.inputs.first == value, !Self.hasBlockedInput(consumer),
+                consumer.attributes["input_activation"] == nil
             else { continue }
             if shapes == nil { shapes = StaticShapes.infer(graph) }
-            guard let hidden = shapes?[value], hidden.count == 4, hidden[1] % Self.block == 0,
-                ChannelPanelGEMM.suits(pixels: hidden[2] * hidden[3])
-            else { continue }
-            nodes[producerIndex] = Self.fused(nodes[producerIndex], setting: "output_channel_block")
-            nodes[consumerIndex] = Self.fused(consumer, setting: "input_channel_block")
+            guard let hidden = shapes?[value], hidden.count == 4 else { continue }
+            let (side, block): (String, Int)
+            if ChannelPanelGEMM.suits(pixels: hidden[2] * hidden[3]) {
+                guard hidden[1] % ChannelPanelGEMM.channelBlock == 0 else { continue }
+                (side, block) = ("channel_block", ChannelPanelGEMM.channelBlock)
+            } else {
+                (side, block) = ("pixel_block", PackedGEMM.nr)
+            }
+            nodes[producerIndex] = Self.fused(nodes[producerIndex], setting: "output_" + side, to: block)
+            nodes[consumerIndex] = Self.fused(consumer, setting: "input_" + side, to: block)
             changed = true
         }
         if changed {
@@ -64,7 +68,15 @@ struct BlockedMLPHidden: GraphPass {
             && zeros && (autoPad == "NOTSET" || autoPad == "VALID")
     }
 
-    private static func fused(_ node: Node, setting attribute: String) -> Node {
+    private static func hasBlockedOutput(_ node: Node) -> Bool {
+        node.attributes["output_channel_block"] != nil || node.attributes["output_pixel_block"] != nil
+    }
+
+    private static func hasBlockedInput(_ node: Node) -> Bool {
+        node.attributes["input_channel_block"] != nil || node.attributes["input_pixel_block"] != nil
+    }
+
+    private static func fused(_ node: Node, setting attribute: String, to block: Int) -> Node {
         var result = node
         result.opType = "FusedConv"
         result.domain = nxDomain

@@ -36,6 +36,7 @@ enum EpilogueFusion {
         innerNode.attributes = context.node.attributes.filter { !$0.key.hasPrefix("activation") }
         innerNode.attributes = innerNode.attributes.filter {
             $0.key != "input_activation" && $0.key != "weight_transposed" && !$0.key.hasSuffix("_channel_block")
+                && !$0.key.hasSuffix("_pixel_block")
         }
         if innerOp == "MatMul" { innerNode.inputs = Array(innerNode.inputs.prefix(2)) }
         if innerOp == "Conv" { innerNode.inputs = Array(innerNode.inputs.prefix(3)) }
@@ -60,8 +61,12 @@ enum EpilogueFusion {
         var kernel = try Self.kernel(context, innerOp: "Conv") { try ConvKernel($0, weightScale: weightScale, weightTransposed: transposed) }
         kernel.addsResidual = context.hasInput(5)
         let name = (try? context.string("input_activation", default: "")) ?? ""
-        try kernel.setChannelBlocks(
-            input: context.int("input_channel_block", default: 0), output: context.int("output_channel_block", default: 0),
+        try kernel.setBlockedLayouts(
+            ConvKernel.BlockedLayouts(
+                inputChannelBlock: context.int("input_channel_block", default: 0),
+                outputChannelBlock: context.int("output_channel_block", default: 0),
+                inputPixelBlock: context.int("input_pixel_block", default: 0),
+                outputPixelBlock: context.int("output_pixel_block", default: 0)),
             preActivated: !name.isEmpty)
         guard !name.isEmpty else { return kernel }
         guard name == "Relu" else { throw KernelError("input_activation '\(name)' is not supported (Relu is)") }

@@ -16,6 +16,8 @@ enum ChannelPanelGEMM {
     /// Channels per panel (four vectors), pixels per tile, depth per K block (a 32 KiB panel
     /// block stays in L1 while every pixel tile passes over it).
     static let mr = 64, nr = 6, kc = 128
+    /// Channels per vector of a channel-blocked B or C.
+    static let channelBlock = 16
 
     /// Whether outputs of this many pixels run faster here than in PackedGEMM. Measured on
     /// ConvNeXt-T's pointwise shapes, one thread, in the network: 49 and 196 pixels run at

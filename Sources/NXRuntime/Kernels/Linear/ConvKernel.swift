@@ -30,29 +30,65 @@ struct ConvKernel: Kernel {
     /// residual fusion).
     var addsResidual = false
     /// Input X, or output Y, stored channel-blocked `[N][C / 16][H·W][16]` under its NCHW
-    /// shape (the optimizer's `blocked-mlp-hidden`; only ChannelPanelGEMM reads and writes it).
+    /// shape (the optimizer's `blocked-mlp-hidden` on small images; only ChannelPanelGEMM
+    /// reads and writes it).
     private(set) var blockedInput = false, blockedOutput = false
+    /// Input X, or output Y, stored pixel-paneled `[N][H·W / 64][C][64]` under its NCHW
+    /// shape, the last panel of an image as wide as its remaining pixels (the same pass on
+    /// large images; only PackedGEMM reads and writes it).
+    private(set) var paneledInput = false, paneledOutput = false
 
-    /// Checks FusedConv's `input_channel_block` / `output_channel_block` (0 or 16) against
-    /// what this kernel was built to run.
-    mutating func setChannelBlocks(input: Int, output: Int, preActivated: Bool) throws {
-        for (name, value) in [("input_channel_block", input), ("output_channel_block", output)] where value != 0 && value != 16 {
-            throw KernelError("\(name) must be 0 or 16, is \(value)")
+    /// Checks FusedConv's `input_channel_block` / `output_channel_block` (0 or 16) and
+    /// `input_pixel_block` / `output_pixel_block` (0 or 64) against what this kernel was
+    /// built to run.
+    mutating func setBlockedLayouts(_ layouts: BlockedLayouts, preActivated: Bool) throws {
+        for (name, value, allowed) in layouts.named where value != 0 && value != allowed {
+            throw KernelError("\(name) must be 0 or \(allowed), is \(value)")
         }
-        guard input != 0 || output != 0 else { return }
-        guard case .channels = preparedWeights?.matrices, group == 1 else {
-            throw KernelError(
-                "a channel-blocked input or output needs an ungrouped 1x1 convolution with a constant weight whose output has at most 320 pixels, known at load")
+        guard layouts.any else { return }
+        let channelBlocks = layouts.inputChannelBlock != 0 || layouts.outputChannelBlock != 0
+        let pixelBlocks = layouts.inputPixelBlock != 0 || layouts.outputPixelBlock != 0
+        if channelBlocks && pixelBlocks { throw KernelError("a convolution takes channel blocks or pixel blocks, not both") }
+        if channelBlocks {
+            guard case .channels = preparedWeights?.matrices, group == 1 else {
+                throw KernelError(
+                    "a channel-blocked input or output needs an ungrouped 1x1 convolution with a constant weight whose output has at most 320 pixels, known at load")
+            }
+        } else {
+            guard case .rows = preparedWeights?.matrices, preparedWeights?.algorithm == .matrix, group == 1,
+                constantWeightShape?.dropFirst(2).allSatisfy({ $0 == 1 }) == true, attributes.hasUnitStridesAndNoPadding
+            else {
+                throw KernelError(
+                    "a pixel-paneled input or output needs an ungrouped 1x1 convolution with unit strides, no padding and a constant weight whose output has more than 320 pixels or is unknown at load")
+            }
         }
         if let shape = constantWeightShape {
-            for (name, value, count) in [("output_channel_block", output, shape[0]), ("input_channel_block", input, shape[1])]
-            where value != 0 && count % value != 0 {
+            for (name, value, count) in [
+                ("output_channel_block", layouts.outputChannelBlock, shape[0]), ("input_channel_block", layouts.inputChannelBlock, shape[1]),
+            ] where value != 0 && count % value != 0 {
                 throw KernelError("\(name) \(value) needs a multiple of \(value) channels, not \(count)")
             }
         }
-        if output != 0 && addsResidual { throw KernelError("a channel-blocked output cannot take a residual") }
-        if input != 0 && preActivated { throw KernelError("a channel-blocked input cannot take a pre-activation") }
-        (blockedInput, blockedOutput) = (input != 0, output != 0)
+        let blockedOut = layouts.outputChannelBlock != 0 || layouts.outputPixelBlock != 0
+        let blockedIn = layouts.inputChannelBlock != 0 || layouts.inputPixelBlock != 0
+        if blockedOut && addsResidual { throw KernelError("a blocked or paneled output cannot take a residual") }
+        if blockedIn && preActivated { throw KernelError("a blocked or paneled input cannot take a pre-activation") }
+        (blockedInput, blockedOutput) = (layouts.inputChannelBlock != 0, layouts.outputChannelBlock != 0)
+        (paneledInput, paneledOutput) = (layouts.inputPixelBlock != 0, layouts.outputPixelBlock != 0)
+    }
+
+    /// FusedConv's layout attributes.
+    struct BlockedLayouts {
+        var inputChannelBlock = 0, outputChannelBlock = 0, inputPixelBlock = 0, outputPixelBlock = 0
+
+        var any: Bool { inputChannelBlock != 0 || outputChannelBlock != 0 || inputPixelBlock != 0 || outputPixelBlock != 0 }
+        var named: [(String, Int, Int)] {
+            [
+                ("input_channel_block", inputChannelBlock, ChannelPanelGEMM.channelBlock),
+                ("output_channel_block", outputChannelBlock, ChannelPanelGEMM.channelBlock),
+                ("input_pixel_block", inputPixelBlock, PackedGEMM.nr), ("output_pixel_block", outputPixelBlock, PackedGEMM.nr),
+            ]
+        }
     }
 
     /// GEMM left operands packed at load: one per group (`matrix`, `taps`) or per group and
@@ -405,7 +441,7 @@ struct ConvKernel: Kernel {
                     case .rows(let matrices):
                         PackedGEMM.multiply(
                             matrices[gi], b: matrix, ldb: outputSize, n: outputSize, c: yg, ldc: outputSize, epilogue: epilogue,
-                            context: context)
+                            paneledB: paneledInput, paneledC: paneledOutput, context: context)
                     case .channels(let matrices):
                         ChannelPanelGEMM.multiply(
                             matrices[gi], b: matrix, ldb: outputSize, n: outputSize, c: yg, ldc: outputSize, epilogue: epilogue,

@@ -46,40 +46,79 @@ enum PackedGEMM {
             self.offsets = offsets
         }
 
+        init(paneled base: UnsafePointer<Float>, k: Int) {
+            self.base = base
+            ldb = 0
+            offsets = nil
+            paneledDepth = k
+        }
+
+        /// K, when B is pixel-paneled ([N / nr][K][w]); 0 when it is rows.
+        private(set) var paneledDepth = 0
+        var isPaneled: Bool { paneledDepth > 0 }
+
         @inline(__always) func row(_ k: Int) -> UnsafePointer<Float> { base + (offsets?[k] ?? k * ldb) }
+
+        /// A paneled B's panel `index`, all of K: [K][width].
+        func panel(_ index: Int) -> UnsafePointer<Float> { base + index * nr * paneledDepth }
     }
 
     /// C = A * B (or C += A * B when `accumulate`), then `epilogue` on each finished tile.
+    ///
+    /// `paneledB`: B is stored pixel-paneled, [N / 64 panels][K][w] with w = 64 but for a
+    /// last partial panel (`ldb` unused), and its full panels are read in place: each is
+    /// already one packed B panel per K block. `paneledC`: C is written the same way,
+    /// [N / 64][M][w] (`ldc` unused), each tile's rows 64 floats apart; the epilogue may then
+    /// hold a bias per row and an activation, not a residual. The optimizer puts the tensor
+    /// between two pointwise convolutions on a large image in this layout (Spec/OPERATORS.md,
+    /// `blocked-mlp-hidden`).
     static func multiply(
         _ a: PackedA, b: UnsafePointer<Float>, ldb: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-        accumulate: Bool = false, epilogue: GEMMEpilogue = GEMMEpilogue(), context: ExecutionContext
+        accumulate: Bool = false, epilogue: GEMMEpilogue = GEMMEpilogue(), paneledB: Bool = false, paneledC: Bool = false,
+        context: ExecutionContext
     ) {
-        multiply(a, rows: RowsOfB(b, ldb: ldb), n: n, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue, context: context)
+        precondition(!paneledC || (epilogue.residual == nil && !epilogue.hasColumnBias), "a paneled C takes a bias per row and an activation only")
+        multiply(
+            a, rows: paneledB ? RowsOfB(paneled: b, k: a.k) : RowsOfB(b, ldb: ldb), n: n, c: c, ldc: ldc,
+            accumulate: accumulate, epilogue: epilogue, paneledC: paneledC, context: context)
     }
 
     /// C = A * B for B given by its rows.
     static func multiply(
         _ a: PackedA, rows b: RowsOfB, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-        accumulate: Bool = false, epilogue: GEMMEpilogue = GEMMEpilogue(), context: ExecutionContext
+        accumulate: Bool = false, epilogue: GEMMEpilogue = GEMMEpilogue(), paneledC: Bool = false, context: ExecutionContext
     ) {
         guard a.m > 0, n > 0 else { return }
         if a.k == 0 {
-            for row in 0..<a.m where !accumulate { LinearSupport.fill(c + row * ldc, n, 0) }
-            epilogue.apply(c, ldc: ldc, rows: 0..<a.m, columns: 0..<n)
+            for panel in stride(from: 0, to: n, by: paneledC ? nr : n) {
+                let (panelC, panelLDC) = paneledC ? Self.panelOfC(c, m: a.m, n: n, col0: panel) : (c, ldc)
+                let columns = panel..<(paneledC ? min(n, panel + nr) : n)
+                for row in 0..<a.m where !accumulate { LinearSupport.fill(panelC + row * panelLDC + panel, columns.count, 0) }
+                epilogue.apply(panelC, ldc: panelLDC, rows: 0..<a.m, columns: columns)
+            }
             return
         }
         // A bias per row and the activation finish each full tile in registers, before it
         // is stored (a tile stored and reloaded by a second pass cost GELU convolutions
         // 0.5-0.9 ms of 2.4 at 56x56).
         epilogue.withTileFinish(Specialized(
-            a: a, b: b, n: n, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue, context: context), c: c)
+            a: a, b: b, n: n, c: c, ldc: ldc, accumulate: accumulate, epilogue: epilogue, paneledC: paneledC, context: context), c: c)
+    }
+
+    /// Where a paneled C's panel holding column `col0` (a multiple of nr) goes, as a base and
+    /// row stride under which element (row, col) of the panel is at `base + row * ldc + col`.
+    @inline(__always)
+    static func panelOfC(_ c: UnsafeMutablePointer<Float>, m: Int, n: Int, col0: Int) -> (UnsafeMutablePointer<Float>, Int) {
+        (c + col0 * m - col0, min(nr, n - col0))
     }
 
     private struct Specialized: TileFinishVisitor {
         let a: PackedA, b: RowsOfB, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int
-        let accumulate: Bool, epilogue: GEMMEpilogue, context: ExecutionContext
+        let accumulate: Bool, epilogue: GEMMEpilogue, paneledC: Bool, context: ExecutionContext
         func visit<F: FloatVectorFunction>(_ finish: TileFinish<F>?) {
-            multiply(a, b: b, n: n, c: c, ldc: ldc, accumulate: accumulate, finish: finish, after: epilogue, context: context)
+            multiply(
+                a, b: b, n: n, c: c, ldc: ldc, accumulate: accumulate, finish: finish, after: epilogue, paneledC: paneledC,
+                context: context)
         }
     }
 
@@ -87,7 +126,7 @@ enum PackedGEMM {
     /// once stored, and on full ones too when `finish` is nil.
     private static func multiply<F: FloatVectorFunction>(
         _ a: PackedA, b: RowsOfB, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-        accumulate: Bool, finish: TileFinish<F>?, after epilogue: GEMMEpilogue, context: ExecutionContext
+        accumulate: Bool, finish: TileFinish<F>?, after epilogue: GEMMEpilogue, paneledC: Bool, context: ExecutionContext
     ) {
         let panelsN = (n + nr - 1) / nr
         let work = a.m * n * a.k
@@ -101,7 +140,7 @@ enum PackedGEMM {
             let (panels, columns) = splitRows
                 ? (range, 0..<n) : (0..<a.panels, range.lowerBound * nr..<min(n, range.upperBound * nr))
             multiplyBlock(
-                a, packedA, panels: panels, b: b, columns: columns, c: c, ldc: ldc,
+                a, packedA, panels: panels, b: b, n: n, columns: columns, c: c, ldc: ldc, paneledC: paneledC,
                 accumulate: accumulate, finish: finish, epilogue: epilogue)
         }
         if work < SGEMM.parallelThreshold || context.threads == 1 || units == 1 {
@@ -117,18 +156,32 @@ enum PackedGEMM {
     /// One chunk of work: A's row panels `panels` times columns `columns` of C, in
     /// slabs of at most nc columns.
     private static func multiplyBlock<F: FloatVectorFunction>(
-        _ a: PackedA, _ packedA: UnsafePointer<Float>, panels rowPanels: Range<Int>, b: RowsOfB,
-        columns: Range<Int>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, finish: TileFinish<F>?,
-        epilogue: GEMMEpilogue
+        _ a: PackedA, _ packedA: UnsafePointer<Float>, panels rowPanels: Range<Int>, b: RowsOfB, n: Int,
+        columns: Range<Int>, c: UnsafeMutablePointer<Float>, ldc: Int, paneledC: Bool, accumulate: Bool,
+        finish: TileFinish<F>?, epilogue: GEMMEpilogue
     ) {
-        // A slab is as wide as keeps B packed for all of K within about 512 KiB.
+        // A slab is as wide as keeps B packed for all of K within about 512 KiB. A paneled
+        // B's full panels need no packing; only a last partial one is packed, alone.
         let slab = max(nr, min(nc, (128 << 10) / max(a.k, 1) / nr * nr))
-        ScratchPool.shared.withFloats(a.k * slab) { packedB in
+        ScratchPool.shared.withFloats(a.k * (b.isPaneled ? nr : slab)) { packedB in
             for n0 in stride(from: columns.lowerBound, to: columns.upperBound, by: slab) {
                 let width = min(slab, columns.upperBound - n0)
                 let panels = (width + nr - 1) / nr, fullPanels = width / nr
-                for k0 in stride(from: 0, to: a.k, by: kc) {
-                    packB(b, k0: k0, n0: n0, depth: min(kc, a.k - k0), width: width, into: packedB + k0 * panels * nr)
+                /// B's panel `column` of the slab for K block k0 (`depth` rows, nr apart).
+                func bPanel(_ column: Int, k0: Int, depth: Int) -> UnsafePointer<Float> {
+                    let packed = UnsafePointer(packedB)
+                    guard b.isPaneled else { return packed + (k0 * panels * nr + column * depth * nr) }
+                    return column < fullPanels ? b.panel(n0 / nr + column) + k0 * nr : packed + k0 * nr
+                }
+                if !b.isPaneled {
+                    for k0 in stride(from: 0, to: a.k, by: kc) {
+                        packB(b, k0: k0, n0: n0, depth: min(kc, a.k - k0), width: width, into: packedB + k0 * panels * nr)
+                    }
+                } else if fullPanels < panels {
+                    let partial = RowsOfB(b.panel(n0 / nr + fullPanels), ldb: width - fullPanels * nr)
+                    for k0 in stride(from: 0, to: a.k, by: kc) {
+                        packB(partial, k0: k0, n0: 0, depth: min(kc, a.k - k0), width: partial.ldb, into: packedB + k0 * nr)
+                    }
                 }
                 // Column panel by column panel, all of K each, so a strip of C stays in L2
                 // from one K block to the next; within a block, the B panel (32 KiB) stays
@@ -137,9 +190,10 @@ enum PackedGEMM {
                 // are fetched while this one runs.
                 for column in 0..<panels {
                     let col0 = n0 + column * nr, cols = min(nr, n0 + width - col0)
+                    let (c, ldc) = paneledC ? panelOfC(c, m: a.m, n: n, col0: col0) : (c, ldc)
                     for k0 in stride(from: 0, to: a.k, by: kc) {
                         let depth = min(kc, a.k - k0)
-                        let bPanel = packedB + k0 * panels * nr + column * depth * nr
+                        let bPanel = bPanel(column, k0: k0, depth: depth)
                         let load = accumulate || k0 > 0
                         let finishing = k0 + kc >= a.k
                         guard column < fullPanels else {

@@ -140,6 +140,11 @@ struct GEMMEpilogue {
     /// at `residual[r * ldc + c]`.
     var residual: UnsafePointer<Float>?
 
+    var hasColumnBias: Bool {
+        if case .perColumn = bias { return true }
+        return false
+    }
+
     var isEmpty: Bool {
         if case .none = bias { return activation == nil && residual == nil }
         return false

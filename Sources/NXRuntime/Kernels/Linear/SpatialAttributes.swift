@@ -34,6 +34,12 @@ struct SpatialAttributes: Sendable {
         if let pads, pads.contains(where: { $0 < 0 }) { throw KernelError("pads \(pads) has a negative value") }
     }
 
+    /// Unit strides and no padding (explicit or automatic): with a 1x1 kernel, the output
+    /// is the input's pixels one for one.
+    var hasUnitStridesAndNoPadding: Bool {
+        (strides ?? []).allSatisfy { $0 == 1 } && (pads ?? []).allSatisfy { $0 == 0 } && (autoPad == .notSet || autoPad == .valid)
+    }
+
     /// Strides, dilations and (begin, end) pads for `rank` spatial dimensions, defaults filled
     /// in; throws when a given list has the wrong length.
     func resolved(rank: Int) throws -> (strides: [Int], dilations: [Int], padsBegin: [Int], padsEnd: [Int]) {
