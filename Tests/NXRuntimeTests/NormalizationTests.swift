@@ -169,6 +169,35 @@ private func errorMessage(_ body: () throws -> Void) -> String {
         #expect(relativeDifference(y, transposeChannels(reference.y, n: n, c: c, pixels: pixels, inverse: true)) < 1e-5)
     }
 
+    /// With `output_pixel_block = 64`, Y holds the same values in panels of 64 pixels
+    /// ([N][H·W/64][C][w]): pixel counts that are whole panels (64), whole panels and a last
+    /// one of 16 (400), of 1 (1089) or of 9 with a 16-pixel block before it (4489), and a
+    /// single partial panel (21); batch 2. A value in the wrong place differs by about 1.
+    @Test(arguments: [[2, 24, 8, 8], [2, 24, 20, 20], [1, 40, 33, 33], [2, 16, 67, 67], [2, 40, 3, 7]])
+    func paneledOutputHoldsTheSameValues(shape: [Int]) throws {
+        let (n, c, pixels) = (shape[0], shape[1], shape[2] * shape[3])
+        let x = Tensor(shape: shape, scalars: randomFloats(n * c * pixels, seed: UInt64(c + pixels), low: -4, high: 6))
+        let scale = Tensor(shape: [c], scalars: randomFloats(c, seed: 3, low: 0.5, high: 1.5))
+        let bias = Tensor(shape: [c], scalars: randomFloats(c, seed: 4))
+        func run(_ attributes: [String: Attribute]) throws -> [Float] {
+            try floats(runNode("LayerNormalizationChannels", inputs: [("x", x), ("scale", scale), ("bias", bias)], attributes: attributes, domain: "ai.nx")["y"])
+        }
+        let plain = try run(["epsilon": .float(1e-6)])
+        let paneled = try run(["epsilon": .float(1e-6), "output_pixel_block": .int(64)])
+        var expected = [Float](repeating: .nan, count: plain.count)
+        for image in 0..<n {
+            for channel in 0..<c {
+                for pixel in 0..<pixels {
+                    let first = pixel / 64 * 64
+                    expected[image * c * pixels + first * c + channel * min(64, pixels - first) + pixel - first] =
+                        plain[(image * c + channel) * pixels + pixel]
+                }
+            }
+        }
+        // Same values up to the summation order (the plain path runs blocks of 16 below 256 pixels).
+        #expect(relativeDifference(paneled, expected) < 1e-6)
+    }
+
     @Test func largeMeanStaysAccurate() throws {
         let (c, pixels) = (160, 256)
         let x = randomFloats(c * pixels, seed: 21, low: -1, high: 1).map { $0 + 10_000 }

@@ -212,6 +212,34 @@ import NXIR
         }
     }
 
+    /// A channel LayerNorm read only by a pointwise conv writes its output pixel-paneled on
+    /// a large image (400 pixels: six full panels and one of 16), not on a small one (49,
+    /// where the conv runs ChannelPanelGEMM); outputs match the unoptimized graph at batch 2
+    /// on 1 and 2 threads.
+    @Test(arguments: [(20, true), (7, false)])
+    func channelLayerNormFeedsAPointwiseConvPaneled(_ side: Int, _ expectPaneled: Bool) throws {
+        let b = GraphBuilder(opset: 17)
+        let shape = [2, 24, side, side]
+        let x = b.input("x", shape: Shape(fixed: shape))
+        let scale = b.initializer("scale", Tensor(shape: [24], scalars: seededFloats(24, seed: 41)))
+        let w = b.initializer("w", Tensor(shape: [40, 24, 1, 1], scalars: seededFloats(40 * 24, seed: 42)))
+        let normalized = b.node("LayerNormalizationChannels", [x, scale], domain: nxDomain, name: "norm")[0]
+        b.output(b.conv(normalized, w), name: "y")
+        var model = b.model()
+        model.importNXDomain()
+        let feeds = ["x": Tensor(shape: shape, scalars: seededFloats(shape.reduce(1, *), seed: 43))]
+        let plain = try Session(model: model, options: SessionOptions(threads: 1, optimize: false)).run(feeds)["y"]!
+        for threads in 1...2 {
+            let session = try Session(model: model, options: SessionOptions(threads: threads))
+            let blocks = session.model.graph.nodes.map { node in
+                [node.attributes["input_pixel_block"]?.intValue, node.attributes["output_pixel_block"]?.intValue]
+            }
+            #expect(blocks == (expectPaneled ? [[nil, 64], [64, nil]] : [[nil, nil], [nil, nil]]))
+            let y = try session.run(feeds)["y"]!
+            #expect(relativeDifference(try y.floatValues(), try plain.floatValues()) < 1e-5)
+        }
+    }
+
     /// A blocked layout asked of a conv that cannot run it is refused at load, by name:
     /// channel blocks on too many pixels for ChannelPanelGEMM or on channels not a multiple
     /// of the block; pixel blocks on too few pixels for PackedGEMM, or on a 3x3 kernel.

@@ -1,22 +1,32 @@
 import NXIR
 
-/// Stores the tensor between two pointwise convolutions on a small image channel-blocked,
-/// `[N][C / 16][H·W][16]`, instead of NCHW: ConvNeXt's MLP hidden layer at its 14x14 and
-/// 7x7 stages. Both run `ChannelPanelGEMM`, whose tiles hold 16 channels of a pixel per
-/// vector: the first writes its tiles straight into that layout (no pixel-major scratch
-/// and transpose) and the second reads its B from it (no packing). Skipping those two
-/// passes took 7% off ConvNeXt-T at 1 thread and 13% at 2 in a first measurement with
-/// both simply left out (wrong results, an upper bound).
+/// Stores the tensor between two pointwise convolutions in the layout both GEMMs work in,
+/// instead of NCHW: ConvNeXt's MLP hidden layer, and the channel LayerNorm's output that
+/// the MLP's first convolution reads.
 ///
-/// The producer gets `output_channel_block = 16` and the consumer `input_channel_block =
-/// 16` (both become ai.nx FusedConv). The value keeps its logical NCHW shape, so shape
-/// inference and the memory plan see an ordinary tensor; only these two kernels know its
-/// order, which is why the consumer must be its only reader and it no graph output.
+/// On a small image (at most `ChannelPanelGEMM.suits` pixels: the 14x14 and 7x7 stages)
+/// both convolutions run `ChannelPanelGEMM`, whose tiles hold 16 channels of a pixel per
+/// vector; the tensor is channel-blocked, `[N][C / 16][H·W][16]`: the first writes its
+/// tiles straight into it (no pixel-major scratch and transpose) and the second reads its B
+/// from it (no packing). Skipping those two passes took 7% off ConvNeXt-T at 1 thread and
+/// 13% at 2 in a first measurement with both simply left out (wrong results, a bound).
+/// The producer gets `output_channel_block = 16`, the consumer `input_channel_block = 16`,
+/// and the hidden channel count must be a multiple of 16.
 ///
-/// Both must be ungrouped 1x1 convolutions with unit strides, no padding and a constant
-/// weight, at most `ChannelPanelGEMM.suits` pixels (static shapes at the pass), and the
-/// hidden channel count a multiple of 16; the producer may carry a bias and an activation
-/// but no residual or pre-activation, the consumer no pre-activation.
+/// On a larger image both run `PackedGEMM`, whose B panels are 64 pixels by a K block; the
+/// tensor is pixel-paneled, `[N][H·W / 64][C][64]`: the first stores each tile's rows into
+/// its panel and the second reads its full panels in place as packed B (ConvNeXt-T's
+/// 56x56 and 28x28 MLPs: 0.97 of the time at 1 and 2 threads). An ai.nx
+/// LayerNormalizationChannels producer writes this layout too, for the first convolution
+/// (it has no channel-blocked form: that needed 16x16 transposes and was slower). The
+/// attributes are `output_pixel_block = 64` and `input_pixel_block = 64`.
+///
+/// Either way the value keeps its logical NCHW shape, so shape inference and the memory
+/// plan see an ordinary tensor; only these two kernels know its order, which is why the
+/// consumer must be its only reader and it no graph output. Convolutions must be ungrouped
+/// 1x1 with unit strides, no padding and a constant weight, with static shapes at the
+/// pass; the producer may carry a bias and an activation but no residual or
+/// pre-activation, the consumer no pre-activation.
 struct BlockedMLPHidden: GraphPass {
     let name = "blocked-mlp-hidden"
 
@@ -27,8 +37,9 @@ struct BlockedMLPHidden: GraphPass {
         var nodes = graph.nodes
         var changed = false
         for (producerIndex, producer) in graph.nodes.enumerated()
-        where Self.isPointwise(producer, graph) && !Self.hasBlockedOutput(producer)
-            && !producer.hasInput(FusedConvInput.residual) && producer.attributes["input_activation"] == nil
+        where (Self.isPointwise(producer, graph) && !producer.hasInput(FusedConvInput.residual)
+            && producer.attributes["input_activation"] == nil || Self.isChannelLayerNorm(producer))
+            && !Self.hasBlockedOutput(producer)
         {
             guard let value = producer.outputs.first, let consumerIndex = index.soleConsumer(value) else { continue }
             let consumer = nodes[consumerIndex]
@@ -39,12 +50,16 @@ struct BlockedMLPHidden: GraphPass {
             guard let hidden = shapes?[value], hidden.count == 4 else { continue }
             let (side, block): (String, Int)
             if ChannelPanelGEMM.suits(pixels: hidden[2] * hidden[3]) {
-                guard hidden[1] % ChannelPanelGEMM.channelBlock == 0 else { continue }
+                guard hidden[1] % ChannelPanelGEMM.channelBlock == 0, !Self.isChannelLayerNorm(producer) else { continue }
                 (side, block) = ("channel_block", ChannelPanelGEMM.channelBlock)
             } else {
                 (side, block) = ("pixel_block", PackedGEMM.nr)
             }
-            nodes[producerIndex] = Self.fused(nodes[producerIndex], setting: "output_" + side, to: block)
+            if Self.isChannelLayerNorm(producer) {
+                nodes[producerIndex].attributes["output_" + side] = .int(block)
+            } else {
+                nodes[producerIndex] = Self.fused(nodes[producerIndex], setting: "output_" + side, to: block)
+            }
             nodes[consumerIndex] = Self.fused(consumer, setting: "input_" + side, to: block)
             changed = true
         }
@@ -66,6 +81,11 @@ struct BlockedMLPHidden: GraphPass {
         let autoPad = node.attributes["auto_pad"]?.stringValue ?? "NOTSET"
         return shapeIsPointwise && (node.attributes["group"]?.intValue ?? 1) == 1 && ones("strides") && ones("dilations")
             && zeros && (autoPad == "NOTSET" || autoPad == "VALID")
+    }
+
+    /// ai.nx LayerNormalizationChannels, which can write its output pixel-paneled.
+    private static func isChannelLayerNorm(_ node: Node) -> Bool {
+        node.domain == nxDomain && node.opType == "LayerNormalizationChannels"
     }
 
     private static func hasBlockedOutput(_ node: Node) -> Bool {

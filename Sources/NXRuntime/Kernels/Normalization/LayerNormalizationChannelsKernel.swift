@@ -10,13 +10,25 @@ import NXIR
 /// once in the lanes of a vector while walking down the channels (stride H*W); blocks of 64
 /// pixels keep four independent vectors in flight and their C x 64 slab in cache for the
 /// three passes (sum, squared deviations, output).
+///
+/// With `output_pixel_block = 64` Y keeps its NCHW shape but is stored pixel-paneled, each
+/// image's pixels in panels of 64 holding all channels, `[N][H·W/64][C][w]` (w = 64 but
+/// for the last panel): the B panels of the pointwise convolution that reads it, which
+/// then needs no packing (the optimizer's `blocked-mlp-hidden`, Spec/OPERATORS.md). A block
+/// of 64 pixels is one panel, so only where each output row goes changes.
 struct LayerNormalizationChannelsKernel: Kernel {
     let epsilon: Float
     let constantScale: FloatParameter?
     let constantBias: FloatParameter?
+    let paneledOutput: Bool
 
     init(_ context: KernelBuildContext) throws {
         epsilon = try context.float("epsilon", default: 1e-5)
+        let pixelBlock = try context.int("output_pixel_block", default: 0)
+        guard pixelBlock == 0 || pixelBlock == PackedGEMM.nr else {
+            throw KernelError("output_pixel_block must be 0 or \(PackedGEMM.nr), is \(pixelBlock)")
+        }
+        paneledOutput = pixelBlock != 0
         guard context.hasInput(1) else { throw KernelError("LayerNormalizationChannels needs a scale input") }
         constantScale = try context.constantInput(1).map { try FloatParameter($0, name: "scale") }
         constantBias = try context.constantInput(2).map { try FloatParameter($0, name: "bias") }
@@ -46,8 +58,10 @@ struct LayerNormalizationChannelsKernel: Kernel {
         let bias = biasParameter?.values ?? [Float](repeating: 0, count: c)
         // Work items: runs of 64 pixels (16 for small maps, so 7x7 and 14x14 still split over
         // threads); the last run of an image also takes the image's remainder.
-        let unit = pixels >= 256 ? 64 : 16
-        let runsPerImage = max(1, pixels / unit)
+        // A paneled Y's runs are its panels.
+        let unit = pixels >= 256 || paneledOutput ? 64 : 16
+        let runsPerImage = paneledOutput ? (pixels + unit - 1) / unit : max(1, pixels / unit)
+        let paneled = paneledOutput
         scale.withUnsafeBufferPointer { scaleBuffer in
             bias.withUnsafeBufferPointer { biasBuffer in
                 let scalePointer = scaleBuffer.baseAddress!, biasPointer = biasBuffer.baseAddress!
@@ -56,14 +70,53 @@ struct LayerNormalizationChannelsKernel: Kernel {
                         let (image, run) = item.quotientAndRemainder(dividingBy: runsPerImage)
                         let start = run * unit
                         let end = run == runsPerImage - 1 ? pixels : start + unit
-                        Self.normalizeRun(
-                            xData + image * c * pixels * 4, UnsafeMutableRawPointer(yData + image * c * pixels), channels: c,
-                            pixels: pixels, start: start, end: end, epsilon: epsilon, scale: scalePointer, bias: biasPointer)
+                        let x = xData + image * c * pixels * 4, y = UnsafeMutableRawPointer(yData + image * c * pixels)
+                        if paneled {
+                            Self.normalizePanel(
+                                x, y + start * c * 4, channels: c, pixels: pixels, start: start, end: end, epsilon: epsilon,
+                                scale: scalePointer, bias: biasPointer)
+                        } else {
+                            Self.normalizeRun(
+                                x, y, channels: c, pixels: pixels, start: start, end: end, epsilon: epsilon, scale: scalePointer,
+                                bias: biasPointer)
+                        }
                     }
                 }
             }
         }
         return [y]
+    }
+
+    /// One panel of a paneled Y, pixels start..<end (at most 64) of an image, into `panel`
+    /// ([C][end - start]): a full panel in one block of 64; a last, partial one in blocks
+    /// of 16 and then partial vectors, since a block reaching back over pixels already done
+    /// would write into the previous panel.
+    @inline(__always)
+    static func normalizePanel(
+        _ x: UnsafeRawPointer, _ panel: UnsafeMutableRawPointer, channels: Int, pixels: Int, start: Int, end: Int,
+        epsilon: Float, scale: UnsafePointer<Float>, bias: UnsafePointer<Float>
+    ) {
+        let width = end - start
+        let output = Output(base: panel - start * 4, stride: width)
+        if width == 64 {
+            normalize64(x, output, channels: channels, stride: pixels, first: start, epsilon: epsilon, scale: scale, bias: bias)
+            return
+        }
+        var p = start
+        while p + 16 <= end {
+            normalize16(x, output, channels: channels, stride: pixels, first: p, epsilon: epsilon, scale: scale, bias: bias)
+            p += 16
+        }
+        if p < end {
+            normalizePartial(x, output, channels: channels, stride: pixels, first: p, count: end - p, epsilon: epsilon, scale: scale, bias: bias)
+        }
+    }
+
+    /// Where Y's rows go: channel c's pixel p (as numbered in X) at `base + (c * stride + p)`
+    /// floats; NCHW is X's own layout, a panel's base is shifted back by its first pixel.
+    struct Output {
+        let base: UnsafeMutableRawPointer
+        let stride: Int
     }
 
     /// Pixels start..<end of one image: blocks of 64 and 16, then a last block of 16 that
@@ -74,6 +127,7 @@ struct LayerNormalizationChannelsKernel: Kernel {
         _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, channels: Int, pixels: Int, start: Int, end: Int, epsilon: Float,
         scale: UnsafePointer<Float>, bias: UnsafePointer<Float>
     ) {
+        let y = Output(base: y, stride: pixels)
         var p = start
         while p + 64 <= end {
             normalize64(x, y, channels: channels, stride: pixels, first: p, epsilon: epsilon, scale: scale, bias: bias)
@@ -95,7 +149,7 @@ struct LayerNormalizationChannelsKernel: Kernel {
     /// 64 pixels starting at `first`, four vectors of 16 lanes.
     @inline(__always)
     static func normalize64(
-        _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, channels: Int, stride: Int, first: Int, epsilon: Float,
+        _ x: UnsafeRawPointer, _ y: Output, channels: Int, stride: Int, first: Int, epsilon: Float,
         scale: UnsafePointer<Float>, bias: UnsafePointer<Float>
     ) {
         typealias V = NormSIMD.Vector
@@ -138,13 +192,15 @@ struct LayerNormalizationChannelsKernel: Kernel {
         let i2 = NormSIMD.inverseSquareRoot(NormSIMD.vmax(zero, v2 * inverseCount - c2 * c2) + e)
         let i3 = NormSIMD.inverseSquareRoot(NormSIMD.vmax(zero, v3 * inverseCount - c3 * c3) + e)
         offset = first
+        var out = first
         for channel in 0..<channels {
             let g = V(repeating: scale[channel]), b = V(repeating: bias[channel])
-            NormSIMD.store((NormSIMD.load(x, offset) - m0 - c0) * (i0 * g) + b, y, offset)
-            NormSIMD.store((NormSIMD.load(x, offset &+ 16) - m1 - c1) * (i1 * g) + b, y, offset &+ 16)
-            NormSIMD.store((NormSIMD.load(x, offset &+ 32) - m2 - c2) * (i2 * g) + b, y, offset &+ 32)
-            NormSIMD.store((NormSIMD.load(x, offset &+ 48) - m3 - c3) * (i3 * g) + b, y, offset &+ 48)
+            NormSIMD.store((NormSIMD.load(x, offset) - m0 - c0) * (i0 * g) + b, y.base, out)
+            NormSIMD.store((NormSIMD.load(x, offset &+ 16) - m1 - c1) * (i1 * g) + b, y.base, out &+ 16)
+            NormSIMD.store((NormSIMD.load(x, offset &+ 32) - m2 - c2) * (i2 * g) + b, y.base, out &+ 32)
+            NormSIMD.store((NormSIMD.load(x, offset &+ 48) - m3 - c3) * (i3 * g) + b, y.base, out &+ 48)
             offset &+= stride
+            out &+= y.stride
         }
     }
 
@@ -153,7 +209,7 @@ struct LayerNormalizationChannelsKernel: Kernel {
     /// large).
     @inline(__always)
     static func normalize16(
-        _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, channels: Int, stride: Int, first: Int, epsilon: Float,
+        _ x: UnsafeRawPointer, _ y: Output, channels: Int, stride: Int, first: Int, epsilon: Float,
         scale: UnsafePointer<Float>, bias: UnsafePointer<Float>
     ) {
         typealias V = NormSIMD.Vector
@@ -186,16 +242,18 @@ struct LayerNormalizationChannelsKernel: Kernel {
         let c = (c0 + c1) * inverseCount
         let inverse = NormSIMD.inverseSquareRoot(NormSIMD.vmax(V(), (v0 + v1) * inverseCount - c * c) + V(repeating: epsilon))
         offset = first
+        var out = first
         for channel in 0..<channels {
             let value = (NormSIMD.load(x, offset) - m - c) * (inverse * V(repeating: scale[channel])) + V(repeating: bias[channel])
-            NormSIMD.store(value, y, offset)
+            NormSIMD.store(value, y.base, out)
             offset &+= stride
+            out &+= y.stride
         }
     }
 
     /// `count` (< 16) pixels starting at `first`, with partial vectors (maps under 16 pixels).
     static func normalizePartial(
-        _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, channels: Int, stride: Int, first: Int, count: Int,
+        _ x: UnsafeRawPointer, _ y: Output, channels: Int, stride: Int, first: Int, count: Int,
         epsilon: Float, scale: UnsafePointer<Float>, bias: UnsafePointer<Float>
     ) {
         typealias V = NormSIMD.Vector
@@ -218,10 +276,12 @@ struct LayerNormalizationChannelsKernel: Kernel {
         c *= inverseCount
         let inverse = NormSIMD.inverseSquareRoot(NormSIMD.vmax(V(), v * inverseCount - c * c) + V(repeating: epsilon))
         offset = first
+        var out = first
         for channel in 0..<channels {
             let value = (NormSIMD.loadPartial(x, offset, count: count, fill: 0) - m - c) * (inverse * V(repeating: scale[channel])) + V(repeating: bias[channel])
-            NormSIMD.storePartial(value, y, offset, count: count)
+            NormSIMD.storePartial(value, y.base, out, count: count)
             offset &+= stride
+            out &+= y.stride
         }
     }
 
