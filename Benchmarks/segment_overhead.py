@@ -1,11 +1,14 @@
 """How much `nx segment` adds on top of pure inference (issue 6's "tiling, post-processing
 and writing add at most 10%").
 
-Benchmark, not a test. Runs `nx bench MODEL --threads T --json` for the single-tile median,
-then `nx segment IMAGE --model MODEL --threads T` --repeats times, and prints, per run, the
-job's wall time (process start to exit, model load included) against tiles x single-tile
-median, with the breakdown `nx segment` prints (inference GFLOP/s among it). Alternates the
-two so both see the same machine state. Needs only the standard library.
+Benchmark, not a test. Runs `nx segment IMAGE --model MODEL --threads T` --repeats times,
+each run bracketed by `nx bench MODEL --threads T --json` before and after it, and prints,
+per run, the job's wall time (process start to exit, model load included) against tiles x
+the single-tile median of both brackets' samples, with the breakdown `nx segment` prints
+(inference GFLOP/s among it). The host's phases last seconds: a single benchmark before a
+15 s job could land in a different phase from the job (the same binary gave 1.05 and 1.15
+in one run that way), and sampling on both sides sees more of the job's machine state.
+Needs only the standard library.
 
   .venv/bin/python Benchmarks/segment_overhead.py IMAGE.png MODEL.onnx [--threads 2] [--repeats 3]
       [--nx .build/release/nx] [--json OUT.json]
@@ -22,10 +25,10 @@ import time
 from pathlib import Path
 
 
-def single_tile_ms(nx: str, model: str, threads: int, runs: int) -> float:
+def single_tile_samples(nx: str, model: str, threads: int, runs: int) -> list:
     out = subprocess.run([nx, "bench", model, "--threads", str(threads), "--runs", str(runs), "--warmup", "2", "--json"],
                          check=True, capture_output=True, text=True).stdout
-    return statistics.median(json.loads(out)["samples_ms"])
+    return json.loads(out)["samples_ms"]
 
 
 def segment(nx: str, image: str, model: str, threads: int) -> dict:
@@ -54,8 +57,9 @@ def main():
 
     rows = []
     for repeat in range(args.repeats):
-        tile = single_tile_ms(args.nx, args.model, args.threads, args.bench_runs)
+        before = single_tile_samples(args.nx, args.model, args.threads, args.bench_runs)
         job = segment(args.nx, args.image, args.model, args.threads)
+        tile = statistics.median(before + single_tile_samples(args.nx, args.model, args.threads, args.bench_runs))
         expected = job["tiles"] * tile / 1000
         rows.append({"tile_ms": tile, **job, "ratio": job["wall_s"] / expected})
         print(f"run {repeat + 1}: {job['tiles']} tiles x {tile:.1f} ms = {expected:.2f} s; job {job['wall_s']:.2f} s;"
