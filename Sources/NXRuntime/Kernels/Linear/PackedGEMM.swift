@@ -28,33 +28,27 @@ enum PackedGEMM {
     }
 
     /// B's rows: `ldb` apart, or anywhere, at offsets from `base` listed in a table (an
-    /// implicit im2col: row (c, tap) of a convolution is a shifted window of the input).
+    /// implicit im2col: row (c, tap) of a convolution is a shifted window of the input); or
+    /// B pixel-paneled, [N / nr][K][w], its full panels already packed B panels.
     struct RowsOfB {
         let base: UnsafePointer<Float>
         let ldb: Int
         let offsets: UnsafePointer<Int>?
+        /// K, when B is pixel-paneled; 0 when it is rows.
+        let paneledDepth: Int
 
         init(_ base: UnsafePointer<Float>, ldb: Int) {
-            self.base = base
-            self.ldb = ldb
-            offsets = nil
+            (self.base, self.ldb, offsets, paneledDepth) = (base, ldb, nil, 0)
         }
 
         init(_ base: UnsafePointer<Float>, offsets: UnsafePointer<Int>) {
-            self.base = base
-            ldb = 0
-            self.offsets = offsets
+            (self.base, ldb, self.offsets, paneledDepth) = (base, 0, offsets, 0)
         }
 
         init(paneled base: UnsafePointer<Float>, k: Int) {
-            self.base = base
-            ldb = 0
-            offsets = nil
-            paneledDepth = k
+            (self.base, ldb, offsets, paneledDepth) = (base, 0, nil, k)
         }
 
-        /// K, when B is pixel-paneled ([N / nr][K][w]); 0 when it is rows.
-        private(set) var paneledDepth = 0
         var isPaneled: Bool { paneledDepth > 0 }
 
         @inline(__always) func row(_ k: Int) -> UnsafePointer<Float> { base + (offsets?[k] ?? k * ldb) }
@@ -77,7 +71,6 @@ enum PackedGEMM {
         accumulate: Bool = false, epilogue: GEMMEpilogue = GEMMEpilogue(), paneledB: Bool = false, paneledC: Bool = false,
         context: ExecutionContext
     ) {
-        precondition(!paneledC || (epilogue.residual == nil && !epilogue.hasColumnBias), "a paneled C takes a bias per row and an activation only")
         multiply(
             a, rows: paneledB ? RowsOfB(paneled: b, k: a.k) : RowsOfB(b, ldb: ldb), n: n, c: c, ldc: ldc,
             accumulate: accumulate, epilogue: epilogue, paneledC: paneledC, context: context)
@@ -88,6 +81,7 @@ enum PackedGEMM {
         _ a: PackedA, rows b: RowsOfB, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
         accumulate: Bool = false, epilogue: GEMMEpilogue = GEMMEpilogue(), paneledC: Bool = false, context: ExecutionContext
     ) {
+        precondition(!paneledC || (epilogue.residual == nil && !epilogue.hasColumnBias), "a paneled C takes a bias per row and an activation only")
         guard a.m > 0, n > 0 else { return }
         if a.k == 0 {
             for panel in stride(from: 0, to: n, by: paneledC ? nr : n) {
