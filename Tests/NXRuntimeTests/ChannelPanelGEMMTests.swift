@@ -95,7 +95,7 @@ import Testing
         var rows = (0..<16).map { row in SIMD16<Float>((0..<16).map { Float(row * 16 + $0) }) }
         var spare = [SIMD16<Float>](repeating: SIMD16(), count: 16)
         rows.withUnsafeMutableBufferPointer { r in
-            spare.withUnsafeMutableBufferPointer { s in ChannelPanelGEMM.transpose16(r.baseAddress!, spare: s.baseAddress!) }
+            spare.withUnsafeMutableBufferPointer { s in RegisterTranspose.transpose16(r.baseAddress!, spare: s.baseAddress!) }
         }
         for row in 0..<16 {
             for lane in 0..<16 { #expect(rows[row][lane] == Float(lane * 16 + row)) }

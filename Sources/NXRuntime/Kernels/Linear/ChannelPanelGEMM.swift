@@ -424,7 +424,7 @@ enum ChannelPanelGEMM {
                     let blockColumns = min(16, columns.upperBound - n0)
                     let source = t + (n0 - columns.lowerBound) * width + row0
                     for j in 0..<16 { block[j] = j < blockColumns ? load(source + j * width) : Vector() }
-                    transpose16(block, spare: spare)
+                    RegisterTranspose.transpose16(block, spare: spare)
                     for r in 0..<blockRows {
                         let row = rows.lowerBound + row0 + r
                         let line = c + row * ldc + n0
@@ -439,21 +439,6 @@ enum ChannelPanelGEMM {
                         }
                     }
                 }
-            }
-        }
-    }
-
-    /// Transposes 16 rows of 16 lanes in place: four rounds of unzipping row pairs (each
-    /// round rotates an element's 8-bit row-lane index right by one bit; four rounds make
-    /// row and lane swap places).
-    @inline(__always)
-    static func transpose16(_ rows: UnsafeMutablePointer<Vector>, spare: UnsafeMutablePointer<Vector>) {
-        for round in 0..<4 {
-            let (from, to) = round % 2 == 0 ? (rows, spare) : (spare, rows)
-            for pair in 0..<8 {
-                let joined = SIMD32<Float>(lowHalf: from[2 * pair], highHalf: from[2 * pair + 1])
-                to[pair] = joined.evenHalf
-                to[pair + 8] = joined.oddHalf
             }
         }
     }
