@@ -42,6 +42,31 @@ import NXIR
         #expect(difference < 1e-5)
     }
 
+    /// One scan fuses every match that shares no node with another, adjacent ones included
+    /// (each GELU reads the last node of the one before), with the same outputs.
+    @Test func localPassesFuseEveryMatchInOneScan() throws {
+        let b = GraphBuilder(opset: 17)
+        var value = b.input("x", shape: [1, 4, 5, 5])
+        for layer in 0..<3 {
+            let w = b.initializer("w\(layer)", Tensor(shape: [4, 4, 1, 1], scalars: seededFloats(16, seed: UInt64(30 + layer))))
+            value = b.relu(b.conv(b.gelu(value), w))
+        }
+        b.output(value, name: "y")
+        var model = b.model()
+        _ = try ConstantFolding().run(on: &model, registry: .standard)
+        let input = Tensor(shape: [1, 4, 5, 5], scalars: seededFloats(100, seed: 33, scale: 3))
+        let plain = try Session(model: model, options: SessionOptions(threads: 1, optimize: false)).run(["x": input])
+        model.graph = try #require(GeluFusion().fuseOne(model))
+        model.importNXDomain()
+        #expect(model.graph.nodes.filter { $0.opType == "Gelu" }.count == 3)
+        model.graph = try #require(ActivationFusion().fuseOne(model))
+        #expect(model.graph.nodes.map(\.opType) == ["Gelu", "FusedConv", "Gelu", "FusedConv", "Gelu", "FusedConv"])
+        #expect(GeluFusion().fuseOne(model) == nil && ActivationFusion().fuseOne(model) == nil)
+        #expect(model.validate().isEmpty, "\(model.validate())")
+        let fused = try Session(model: model, options: SessionOptions(threads: 1, optimize: false)).run(["x": input])
+        #expect(relativeDifference(try fused["y"]!.floatValues(), try plain["y"]!.floatValues()) < 1e-5)
+    }
+
     @Test func geluFusionLeavesOtherErfGraphsAlone() throws {
         let b = GraphBuilder(opset: 17)
         let x = b.input("x", shape: [8])
