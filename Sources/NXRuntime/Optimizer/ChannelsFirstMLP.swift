@@ -9,39 +9,37 @@ import NXIR
 /// the load of PyTorch's ConvNeXt-T export), with the same bias and activation; and both
 /// transposes go: two full passes over the activations per block.
 /// Every value inside must have a single reader; any other op stops the match.
-struct ChannelsFirstMLP: FusionPass {
+struct ChannelsFirstMLP: LocalFusionPass {
     let name = "channels-first-mlp"
 
-    func fuseOne(_ model: Model) -> Graph? {
+    func match(at startIndex: Int, in model: Model, index: GraphIndex) -> LocalRewrite? {
         let graph = model.graph
-        let index = GraphIndex(graph)
-        for (startIndex, start) in graph.nodes.enumerated()
-        where start.domain.isEmpty && start.opType == "Transpose" && start.attributes["perm"]?.intsValue == [0, 2, 3, 1] {
-            var chain: [Int] = []
-            var value = start.outputs[0]
-            var endIndex: Int?
-            while let next = index.soleConsumer(value) {
-                let node = graph.nodes[next]
-                if node.domain.isEmpty && node.opType == "Transpose" && node.attributes["perm"]?.intsValue == [0, 3, 1, 2] {
-                    endIndex = next
-                    break
-                }
-                guard node.inputs.first == value, convertible(node, graph), let output = node.outputs.first else { break }
-                chain.append(next)
-                value = output
-            }
-            guard let endIndex, chain.contains(where: { graph.nodes[$0].opType == "FusedMatMul" }) else { continue }
-            var result = graph
-            for (position, nodeIndex) in chain.enumerated() {
-                var node = converted(graph.nodes[nodeIndex])
-                if position == 0 { node.inputs[0] = start.inputs[0] }
-                if position == chain.count - 1 { node.outputs = graph.nodes[endIndex].outputs }
-                result.nodes[nodeIndex] = node
-            }
-            result.removeNodes([startIndex, endIndex])
-            return result
+        let start = graph.nodes[startIndex]
+        guard start.domain.isEmpty, start.opType == "Transpose", start.attributes["perm"]?.intsValue == [0, 2, 3, 1] else {
+            return nil
         }
-        return nil
+        var chain: [Int] = []
+        var value = start.outputs[0]
+        var endIndex: Int?
+        while let next = index.soleConsumer(value) {
+            let node = graph.nodes[next]
+            if node.domain.isEmpty && node.opType == "Transpose" && node.attributes["perm"]?.intsValue == [0, 3, 1, 2] {
+                endIndex = next
+                break
+            }
+            guard node.inputs.first == value, convertible(node, graph), let output = node.outputs.first else { break }
+            chain.append(next)
+            value = output
+        }
+        guard let endIndex, chain.contains(where: { graph.nodes[$0].opType == "FusedMatMul" }) else { return nil }
+        var replacements: [Int: Node] = [:]
+        for (position, nodeIndex) in chain.enumerated() {
+            var node = converted(graph.nodes[nodeIndex])
+            if position == 0 { node.inputs[0] = start.inputs[0] }
+            if position == chain.count - 1 { node.outputs = graph.nodes[endIndex].outputs }
+            replacements[nodeIndex] = node
+        }
+        return LocalRewrite(replacements: replacements, removed: [startIndex, endIndex])
     }
 
     private func isLastAxisNorm(_ node: Node) -> Bool {

@@ -28,12 +28,21 @@ extension FusionPass {
     }
 }
 
-/// One match of a local pattern: node `position` becomes `replacement` and the nodes at
-/// `removed` go; every other node stays as it is.
+/// One match of a local pattern: the nodes at the keys of `replacements` become their
+/// values and the nodes at `removed` go; every other node stays as it is.
 struct LocalRewrite {
-    let position: Int
-    let replacement: Node
+    let replacements: [Int: Node]
     let removed: Set<Int>
+
+    init(replacements: [Int: Node], removed: Set<Int>) {
+        (self.replacements, self.removed) = (replacements, removed)
+    }
+
+    init(position: Int, replacement: Node, removed: Set<Int>) {
+        self.init(replacements: [position: replacement], removed: removed)
+    }
+
+    var nodes: Set<Int> { removed.union(replacements.keys) }
 }
 
 /// A fusion pass whose every match is decided by its own nodes, the values they read and
@@ -52,10 +61,10 @@ extension LocalFusionPass {
         var taken = Set<Int>(), removed = Set<Int>()
         for position in model.graph.nodes.indices where !taken.contains(position) {
             guard let rewrite = match(at: position, in: model, index: index) else { continue }
-            let nodes = rewrite.removed.union([rewrite.position])
+            let nodes = rewrite.nodes
             guard taken.isDisjoint(with: nodes) else { continue }
             taken.formUnion(nodes)
-            result.nodes[rewrite.position] = rewrite.replacement
+            for (position, node) in rewrite.replacements { result.nodes[position] = node }
             removed.formUnion(rewrite.removed)
         }
         guard !taken.isEmpty else { return nil }
