@@ -39,7 +39,17 @@ struct PackedPanels<Shape: PanelShape>: Sendable {
                         for kk in 0..<blockDepth {
                             let source = a + (k0 + kk) * lda + panel * rows
                             let line = target + kk * rows
-                            if let rowScale {
+                            if validRows == rows && rows % 16 == 0 {
+                                // Whole vectors: element by element (unaligned loads from the
+                                // file's mapping) this loop did not vectorize.
+                                for r0 in stride(from: 0, to: rows, by: 16) {
+                                    var vector = (source + r0).base.loadUnaligned(as: SIMD16<Float>.self)
+                                    if let rowScale {
+                                        vector *= UnsafeRawPointer(rowScale + panel * rows + r0).loadUnaligned(as: SIMD16<Float>.self)
+                                    }
+                                    UnsafeMutableRawPointer(line + r0).storeBytes(of: vector, as: SIMD16<Float>.self)
+                                }
+                            } else if let rowScale {
                                 let scale = rowScale + panel * rows
                                 for r in 0..<validRows { line[r] = source[r] * scale[r] }
                             } else {
