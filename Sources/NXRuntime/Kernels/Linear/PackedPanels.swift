@@ -84,7 +84,9 @@ struct PackedPanels<Shape: PanelShape>: Sendable {
     /// source[r * lda + kk] (times rowScale[r]) for r < rows, zero for the panel's rows past
     /// them. Whole 16x16 blocks go through registers: element by element, the stores fell a
     /// panel row (256 bytes) apart and packing took a third of ConvNeXt-B's load at 1 thread.
-    /// (Reading each group of 16 rows along all of K, for longer runs, measured the same.)
+    /// (Reading each group of 16 rows along all of K, for longer runs, measured the same.
+    /// 6-row panels keep their row-by-row loop: through this one's element-by-element edge
+    /// path HistoNeXt-T loaded 4% slower.)
     private static func transposeRows(
         _ source: UnalignedFloats, lda: Int, rows: Int, depth: Int, into target: UnsafeMutablePointer<Float>,
         rowScale: UnsafePointer<Float>?
