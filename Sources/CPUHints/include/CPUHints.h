@@ -1,4 +1,4 @@
-// Hints to the CPU that Swift cannot spell: software prefetch and the spin-wait pause. Header-only (static inline),
+// What Swift cannot spell: software prefetch, the spin-wait pause and an interleaving store. Header-only (static inline),
 // so the Swift compiler inlines each call into the kernel loop as one instruction.
 #ifndef CPUHINTS_H
 #define CPUHINTS_H
@@ -22,6 +22,20 @@ static inline void nx_spin_pause(void) {
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield");
 #endif
+}
+
+/// Sixteen floats, imported into Swift as SIMD16<Float>.
+typedef float nx_float16 __attribute__((ext_vector_type(16)));
+
+/// Stores `even[i]` at `p[2i]` and `odd[i]` at `p[2i + 1]` (i < 16): two permutes and two
+/// stores, a shuffle Swift's SIMD types cannot spell (built element by element, it went
+/// through the stack).
+static inline void nx_store_interleaved16(float *p, nx_float16 even, nx_float16 odd) {
+    typedef float nx_float16_unaligned __attribute__((ext_vector_type(16), aligned(4)));
+    *(nx_float16_unaligned *)p =
+        __builtin_shufflevector(even, odd, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    *(nx_float16_unaligned *)(p + 16) =
+        __builtin_shufflevector(even, odd, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
 }
 
 #endif

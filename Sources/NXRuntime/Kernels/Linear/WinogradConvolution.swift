@@ -1,3 +1,5 @@
+import CPUHints
+
 /// 3x3 stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray,
 /// "Fast Algorithms for Convolutional Neural Networks", 2016):
 /// `Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A` for each 2x2 output tile, from a 4x4 input tile d.
@@ -233,6 +235,15 @@ enum WinogradConvolution {
                     let y10 = s10 + s11 + s12 + offset, y11 = s11 - s12 - s13 + offset
                     let count = min(lanes, s.tilesX - tx)
                     let top = plane + oy * s.outputWidth
+                    if count == lanes, 2 * (tx + lanes) <= s.outputWidth, twoRows {
+                        // 16 whole tiles: each output row's 32 floats interleaved in registers
+                        // and stored as one vector (lane by lane, these stores took as long
+                        // as the whole output transform's arithmetic).
+                        nx_store_interleaved16(top + 2 * tx, y00, y01)
+                        nx_store_interleaved16(top + s.outputWidth + 2 * tx, y10, y11)
+                        tx += lanes
+                        continue
+                    }
                     for lane in 0..<count {
                         let ox = 2 * (tx + lane)
                         top[ox] = y00[lane]
