@@ -28,7 +28,8 @@ let package = Package(
             pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]
         ),
-        // Software prefetch for the GEMM kernels, which Swift has no spelling for.
+        // What Swift has no spelling for: software prefetch, the spin-wait pause and the
+        // interleaving permutes of the Winograd output transform and col2im.
         .target(name: "CPUHints"),
         .target(name: "NXIR"),
         .target(

@@ -438,6 +438,26 @@ func linearErrorText(_ body: () throws -> Any) -> String {
         }
     }
 
+    /// Rows wider than a vector, stride 2 along them: col2im adds taps kx and kx + 1 as one
+    /// interleaved pair (a 5-wide kernel: two pairs and a lone tap), and alone where pads
+    /// give the two taps different ranges of inputs.
+    @Test func col2imPairsTapsOnWideRows() throws {
+        var random = LinearTestRandom(47)
+        for (kernel, pads) in [([3, 5], [0, 0, 0, 0]), ([2, 4], [1, 1, 0, 2]), ([3, 3], [0, 2, 1, 1])] {
+            let xShape = [2, 3, 4, 37], wShape = [3, 2] + kernel
+            let x = random.floats(xShape.reduce(1, *)), w = random.floats(wShape.reduce(1, *)), bias = random.floats(2)
+            let expected = referenceConvTranspose(
+                x: x, xShape: xShape, w: w, wShape: wShape, bias: bias, group: 1, strides: [2, 2], dilations: [1, 1],
+                padsBegin: Array(pads[..<2]), padsEnd: Array(pads[2...]), outputPadding: [0, 1])
+            let y = try runNode(
+                "ConvTranspose",
+                inputs: [("x", Tensor(shape: xShape, scalars: x)), ("w", Tensor(shape: wShape, scalars: w)), ("wb", Tensor(shape: [2], scalars: bias))],
+                attributes: ["strides": .ints([2, 2]), "pads": .ints(pads), "output_padding": .ints([0, 1])])["y"]!
+            #expect(y.shape == expected.shape, "kernel \(kernel)")
+            #expect(relativeDifference(try y.floatValues(), expected.values) < 1e-5, "kernel \(kernel) pads \(pads)")
+        }
+    }
+
     @Test func outputShapeSetsThePads() throws {
         // Full size would be 2*(3-1)+3 = 7; asking for 6 trims one pixel: at the start
         // by default (NOTSET behaves like SAME_LOWER here), at the end with SAME_UPPER.

@@ -1,4 +1,4 @@
-// What Swift cannot spell: software prefetch, the spin-wait pause and an interleaving store. Header-only (static inline),
+// What Swift cannot spell: software prefetch, the spin-wait pause and interleaving stores. Header-only (static inline),
 // so the Swift compiler inlines each call into the kernel loop as one instruction.
 #ifndef CPUHINTS_H
 #define CPUHINTS_H
@@ -24,18 +24,31 @@ static inline void nx_spin_pause(void) {
 #endif
 }
 
-/// Sixteen floats, imported into Swift as SIMD16<Float>.
+/// Sixteen floats, imported into Swift as SIMD16<Float>; the same, at any float's alignment.
 typedef float nx_float16 __attribute__((ext_vector_type(16)));
+typedef float nx_float16_unaligned __attribute__((ext_vector_type(16), aligned(4)));
 
-/// Stores `even[i]` at `p[2i]` and `odd[i]` at `p[2i + 1]` (i < 16): two permutes and two
-/// stores, a shuffle Swift's SIMD types cannot spell (built element by element, it went
-/// through the stack).
+/// even[0], odd[0], even[1], odd[1], ... even[7], odd[7]: one permute (a shuffle Swift's SIMD
+/// types cannot spell; built element by element, it went through the stack).
+static inline nx_float16 nx_interleave_low16(nx_float16 even, nx_float16 odd) {
+    return __builtin_shufflevector(even, odd, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+}
+
+/// even[8], odd[8], ... even[15], odd[15].
+static inline nx_float16 nx_interleave_high16(nx_float16 even, nx_float16 odd) {
+    return __builtin_shufflevector(even, odd, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+}
+
+/// Stores `even[i]` at `p[2i]` and `odd[i]` at `p[2i + 1]` (i < 16).
 static inline void nx_store_interleaved16(float *p, nx_float16 even, nx_float16 odd) {
-    typedef float nx_float16_unaligned __attribute__((ext_vector_type(16), aligned(4)));
-    *(nx_float16_unaligned *)p =
-        __builtin_shufflevector(even, odd, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    *(nx_float16_unaligned *)(p + 16) =
-        __builtin_shufflevector(even, odd, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    *(nx_float16_unaligned *)p = nx_interleave_low16(even, odd);
+    *(nx_float16_unaligned *)(p + 16) = nx_interleave_high16(even, odd);
+}
+
+/// Adds `even[i]` to `p[2i]` and `odd[i]` to `p[2i + 1]` (i < 16).
+static inline void nx_add_interleaved16(float *p, nx_float16 even, nx_float16 odd) {
+    *(nx_float16_unaligned *)p += nx_interleave_low16(even, odd);
+    *(nx_float16_unaligned *)(p + 16) += nx_interleave_high16(even, odd);
 }
 
 #endif

@@ -1,3 +1,5 @@
+import CPUHints
+
 /// Moves data between an image and its column matrix for GEMM-based convolution, over a
 /// geometry lifted to 3-D. For `channels` channels of one image the column matrix has one
 /// row per (channel, kernel offset) and one column per output position:
@@ -68,11 +70,66 @@ enum Im2col {
         let outputSize = g.outputSize
         context.parallelFor(channels, grain: max(1, 32768 / max(outputSize * kernelSize, 1))) { channelRange in
             for channel in channelRange {
-                for k in 0..<kernelSize {
-                    accumulateRow(col + (channel * kernelSize + k) * outputSize, kernelIndex: k, g, y + channel * g.inputSize)
+                var k = 0
+                while k < kernelSize {
+                    let rows = col + (channel * kernelSize + k) * outputSize, image = y + channel * g.inputSize
+                    if pairs(kernelIndex: k, g) {
+                        accumulatePair(rows, rows + outputSize, kernelIndex: k, g, image)
+                        k += 2
+                    } else {
+                        accumulateRow(rows, kernelIndex: k, g, image)
+                        k += 1
+                    }
                 }
             }
         }
+    }
+
+    /// Whether taps k and k + 1 write interleaved columns of the same rows: stride 2 along
+    /// the width, dilation 1, k + 1 in the same kernel row, and both over the same inputs.
+    private static func pairs(kernelIndex k: Int, _ g: ConvGeometry) -> Bool {
+        let d2 = g.d2, kx = k % d2.kernel
+        guard d2.stride == 2, d2.dilation == 1, kx + 1 < d2.kernel else { return false }
+        let (first, second) = (innerRange(d2, kx), innerRange(d2, kx + 1))
+        return first.lo == second.lo && first.hi == second.hi
+    }
+
+    /// `accumulateRow` for taps k and k + 1 at once (`pairs`): their values interleave into
+    /// 32 consecutive floats of an image row, added as two vectors (one tap at a time, every
+    /// other float, it was one scalar add per value).
+    private static func accumulatePair(
+        _ even: UnsafePointer<Float>, _ odd: UnsafePointer<Float>, kernelIndex k: Int, _ g: ConvGeometry,
+        _ image: UnsafeMutablePointer<Float>
+    ) {
+        let (d0, d1, d2) = (g.d0, g.d1, g.d2)
+        let kz = k / (d1.kernel * d2.kernel), ky = (k / d2.kernel) % d1.kernel, kx = k % d2.kernel
+        let (lo, hi, offset) = innerRange(d2, kx)
+        guard hi > lo else { return }
+        for oz in 0..<d0.output {
+            let iz = oz * d0.stride - d0.padBegin + kz * d0.dilation
+            guard iz >= 0, iz < d0.input else { continue }
+            for oy in 0..<d1.output {
+                let iy = oy * d1.stride - d1.padBegin + ky * d1.dilation
+                guard iy >= 0, iy < d1.input else { continue }
+                let row = (oz * d1.output + oy) * d2.output
+                let (first, second) = (even + row, odd + row)
+                let line = image + (iz * d1.input + iy) * d2.input + offset
+                var ox = lo
+                while ox + 16 <= hi {
+                    nx_add_interleaved16(line + 2 * ox, load(first + ox), load(second + ox))
+                    ox += 16
+                }
+                while ox < hi {
+                    line[2 * ox] += first[ox]
+                    line[2 * ox + 1] += second[ox]
+                    ox += 1
+                }
+            }
+        }
+    }
+
+    @inline(__always) private static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
     }
 
     private static func accumulateRow(_ source: UnsafePointer<Float>, kernelIndex k: Int, _ g: ConvGeometry, _ image: UnsafeMutablePointer<Float>) {
