@@ -1,3 +1,5 @@
+import CPUHints
+
 /// 16x16 float transposes in vector registers, for kernels that turn rows into columns a
 /// block at a time (a GEMM's pixel-major tiles into C, a weight into its packed panels).
 enum RegisterTranspose {
@@ -11,9 +13,10 @@ enum RegisterTranspose {
         for round in 0..<4 {
             let (from, to) = round % 2 == 0 ? (rows, spare) : (spare, rows)
             for pair in 0..<8 {
-                let joined = SIMD32<Float>(lowHalf: from[2 * pair], highHalf: from[2 * pair + 1])
-                to[pair] = joined.evenHalf
-                to[pair + 8] = joined.oddHalf
+                // The C permutes, not SIMD32's evenHalf / oddHalf: those are calls when the
+                // optimizer does not inline them (CPUHints.h).
+                to[pair] = nx_even16(from[2 * pair], from[2 * pair + 1])
+                to[pair + 8] = nx_odd16(from[2 * pair], from[2 * pair + 1])
             }
         }
     }

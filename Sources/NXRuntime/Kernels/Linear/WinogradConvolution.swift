@@ -148,9 +148,17 @@ enum WinogradConvolution {
         }
     }
 
+    /// Columns 0-3 of 16 tiles from one input row at `p` (tile t's column j at p[2t + j]):
+    /// the even and odd floats of the 32 at p, then of the 32 at p + 2.
     @inline(__always)
-    private static func load32(_ pointer: UnsafePointer<Float>) -> SIMD32<Float> {
-        UnsafeRawPointer(pointer).loadUnaligned(as: SIMD32<Float>.self)
+    private static func inputRow(_ p: UnsafePointer<Float>) -> (Vector, Vector, Vector, Vector) {
+        let (a, b, c, d) = (load(p), load(p + 16), load(p + 2), load(p + 18))
+        return (nx_even16(a, b), nx_odd16(a, b), nx_even16(c, d), nx_odd16(c, d))
+    }
+
+    @inline(__always)
+    private static func load(_ pointer: UnsafePointer<Float>) -> Vector {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Vector.self)
     }
 
     /// V_ξ[c][tile] = (Bᵀ d B)_ξ for the block's tiles, 16 tiles at a time.
@@ -168,14 +176,7 @@ enum WinogradConvolution {
                 while tx < s.tilesX {
                     let p = top + 2 * tx
                     // d[k][j]: input row k, column j of 16 tiles (even/odd columns of 32 floats).
-                    let a0 = load32(p), b0 = load32(p + 2)
-                    let a1 = load32(p + width), b1 = load32(p + width + 2)
-                    let a2 = load32(p + 2 * width), b2 = load32(p + 2 * width + 2)
-                    let a3 = load32(p + 3 * width), b3 = load32(p + 3 * width + 2)
-                    let d0 = (a0.evenHalf, a0.oddHalf, b0.evenHalf, b0.oddHalf)
-                    let d1 = (a1.evenHalf, a1.oddHalf, b1.evenHalf, b1.oddHalf)
-                    let d2 = (a2.evenHalf, a2.oddHalf, b2.evenHalf, b2.oddHalf)
-                    let d3 = (a3.evenHalf, a3.oddHalf, b3.evenHalf, b3.oddHalf)
+                    let d0 = inputRow(p), d1 = inputRow(p + width), d2 = inputRow(p + 2 * width), d3 = inputRow(p + 3 * width)
                     // Rows of Bᵀ d: d0 - d2, d1 + d2, d2 - d1, d1 - d3.
                     let out = row + tileRow * s.tilesX + tx
                     emitInputRow((d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3), out, pointStride, 0)
