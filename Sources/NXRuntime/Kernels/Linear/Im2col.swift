@@ -101,29 +101,18 @@ enum Im2col {
         _ even: UnsafePointer<Float>, _ odd: UnsafePointer<Float>, kernelIndex k: Int, _ g: ConvGeometry,
         _ image: UnsafeMutablePointer<Float>
     ) {
-        let (d0, d1, d2) = (g.d0, g.d1, g.d2)
-        let kz = k / (d1.kernel * d2.kernel), ky = (k / d2.kernel) % d1.kernel, kx = k % d2.kernel
-        let (lo, hi, offset) = innerRange(d2, kx)
-        guard hi > lo else { return }
-        for oz in 0..<d0.output {
-            let iz = oz * d0.stride - d0.padBegin + kz * d0.dilation
-            guard iz >= 0, iz < d0.input else { continue }
-            for oy in 0..<d1.output {
-                let iy = oy * d1.stride - d1.padBegin + ky * d1.dilation
-                guard iy >= 0, iy < d1.input else { continue }
-                let row = (oz * d1.output + oy) * d2.output
-                let (first, second) = (even + row, odd + row)
-                let line = image + (iz * d1.input + iy) * d2.input + offset
-                var ox = lo
-                while ox + 16 <= hi {
-                    nx_add_interleaved16(line + 2 * ox, load(first + ox), load(second + ox))
-                    ox += 16
-                }
-                while ox < hi {
-                    line[2 * ox] += first[ox]
-                    line[2 * ox + 1] += second[ox]
-                    ox += 1
-                }
+        let (lo, hi, _) = innerRange(g.d2, k % g.d2.kernel)
+        forEachRow(kernelIndex: k, g, image) { row, line in
+            let (first, second) = (even + row, odd + row)
+            var ox = lo
+            while ox + 16 <= hi {
+                nx_add_interleaved16(line + 2 * ox, load(first + ox), load(second + ox))
+                ox += 16
+            }
+            while ox < hi {
+                line[2 * ox] += first[ox]
+                line[2 * ox + 1] += second[ox]
+                ox += 1
             }
         }
     }
@@ -133,6 +122,26 @@ enum Im2col {
     }
 
     private static func accumulateRow(_ source: UnsafePointer<Float>, kernelIndex k: Int, _ g: ConvGeometry, _ image: UnsafeMutablePointer<Float>) {
+        let d2 = g.d2
+        let (lo, hi, _) = innerRange(d2, k % d2.kernel)
+        forEachRow(kernelIndex: k, g, image) { row, line in
+            let values = source + row
+            if d2.stride == 1 {
+                for ox in lo..<hi { line[ox] += values[ox] }
+            } else {
+                for ox in lo..<hi { line[ox * d2.stride] += values[ox] }
+            }
+        }
+    }
+
+    /// `body(row, line)` for each row of tap k's column-matrix row that lands in the image:
+    /// `row` is where it starts in the column row, `line` the image row it adds to, already
+    /// offset by the tap's column (`innerRange` gives the columns).
+    @inline(__always)
+    private static func forEachRow(
+        kernelIndex k: Int, _ g: ConvGeometry, _ image: UnsafeMutablePointer<Float>,
+        _ body: (Int, UnsafeMutablePointer<Float>) -> Void
+    ) {
         let (d0, d1, d2) = (g.d0, g.d1, g.d2)
         let kz = k / (d1.kernel * d2.kernel), ky = (k / d2.kernel) % d1.kernel, kx = k % d2.kernel
         let (lo, hi, offset) = innerRange(d2, kx)
@@ -143,13 +152,7 @@ enum Im2col {
             for oy in 0..<d1.output {
                 let iy = oy * d1.stride - d1.padBegin + ky * d1.dilation
                 guard iy >= 0, iy < d1.input else { continue }
-                let values = source + (oz * d1.output + oy) * d2.output
-                let line = image + (iz * d1.input + iy) * d2.input + offset
-                if d2.stride == 1 {
-                    for ox in lo..<hi { line[ox] += values[ox] }
-                } else {
-                    for ox in lo..<hi { line[ox * d2.stride] += values[ox] }
-                }
+                body((oz * d1.output + oy) * d2.output, image + (iz * d1.input + iy) * d2.input + offset)
             }
         }
     }
