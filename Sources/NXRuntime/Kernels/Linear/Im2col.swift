@@ -101,15 +101,14 @@ enum Im2col {
         _ even: UnsafePointer<Float>, _ odd: UnsafePointer<Float>, kernelIndex k: Int, _ g: ConvGeometry,
         _ image: UnsafeMutablePointer<Float>
     ) {
-        let (lo, hi, _) = innerRange(g.d2, k % g.d2.kernel)
-        forEachRow(kernelIndex: k, g, image) { row, line in
+        forEachRow(kernelIndex: k, g, image) { row, line, columns in
             let (first, second) = (even + row, odd + row)
-            var ox = lo
-            while ox + 16 <= hi {
+            var ox = columns.lowerBound
+            while ox + 16 <= columns.upperBound {
                 nx_add_interleaved16(line + 2 * ox, load(first + ox), load(second + ox))
                 ox += 16
             }
-            while ox < hi {
+            while ox < columns.upperBound {
                 line[2 * ox] += first[ox]
                 line[2 * ox + 1] += second[ox]
                 ox += 1
@@ -122,25 +121,24 @@ enum Im2col {
     }
 
     private static func accumulateRow(_ source: UnsafePointer<Float>, kernelIndex k: Int, _ g: ConvGeometry, _ image: UnsafeMutablePointer<Float>) {
-        let d2 = g.d2
-        let (lo, hi, _) = innerRange(d2, k % d2.kernel)
-        forEachRow(kernelIndex: k, g, image) { row, line in
+        let stride = g.d2.stride
+        forEachRow(kernelIndex: k, g, image) { row, line, columns in
             let values = source + row
-            if d2.stride == 1 {
-                for ox in lo..<hi { line[ox] += values[ox] }
+            if stride == 1 {
+                for ox in columns { line[ox] += values[ox] }
             } else {
-                for ox in lo..<hi { line[ox * d2.stride] += values[ox] }
+                for ox in columns { line[ox * stride] += values[ox] }
             }
         }
     }
 
-    /// `body(row, line)` for each row of tap k's column-matrix row that lands in the image:
-    /// `row` is where it starts in the column row, `line` the image row it adds to, already
-    /// offset by the tap's column (`innerRange` gives the columns).
+    /// `body(row, line, columns)` for each row of tap k's column-matrix row that lands in the
+    /// image: `row` is where it starts in the column row, `line` the image row it adds to,
+    /// already offset by the tap's column, and `columns` the row's positions that land.
     @inline(__always)
     private static func forEachRow(
         kernelIndex k: Int, _ g: ConvGeometry, _ image: UnsafeMutablePointer<Float>,
-        _ body: (Int, UnsafeMutablePointer<Float>) -> Void
+        _ body: (Int, UnsafeMutablePointer<Float>, Range<Int>) -> Void
     ) {
         let (d0, d1, d2) = (g.d0, g.d1, g.d2)
         let kz = k / (d1.kernel * d2.kernel), ky = (k / d2.kernel) % d1.kernel, kx = k % d2.kernel
@@ -152,7 +150,7 @@ enum Im2col {
             for oy in 0..<d1.output {
                 let iy = oy * d1.stride - d1.padBegin + ky * d1.dilation
                 guard iy >= 0, iy < d1.input else { continue }
-                body((oz * d1.output + oy) * d2.output, image + (iz * d1.input + iy) * d2.input + offset)
+                body((oz * d1.output + oy) * d2.output, image + (iz * d1.input + iy) * d2.input + offset, lo..<hi)
             }
         }
     }

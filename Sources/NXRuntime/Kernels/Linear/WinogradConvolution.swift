@@ -238,7 +238,7 @@ enum WinogradConvolution {
                     let top = plane + oy * s.outputWidth
                     if count == lanes, 2 * (tx + lanes) <= s.outputWidth, twoRows {
                         // 16 whole tiles: each output row's 32 floats interleaved in registers
-                        // and stored as one vector (lane by lane, these stores took as long
+                        // and stored as two vectors (lane by lane, these stores took as long
                         // as the whole output transform's arithmetic).
                         nx_store_interleaved16(top + 2 * tx, y00, y01)
                         nx_store_interleaved16(top + s.outputWidth + 2 * tx, y10, y11)
