@@ -304,8 +304,15 @@ enum PackedGEMM {
             } else {
                 narrowKernel(vectors: vectors, depth, a, b, tile, nr, load: false, finish: none)
             }
+            // Whole vectors where the columns allow (HistoNeXt's 32-channel dense layers end
+            // every column panel on a 2-row edge tile); a float at a time past them.
+            let vectorColumns = cols / 16 * 16
             for r in 0..<rows {
-                for j in 0..<cols { c[r * ldc + j] = (load ? c[r * ldc + j] : 0) + tile[r * nr + j] }
+                let line = c + r * ldc, values = UnsafePointer(tile + r * nr)
+                for j in stride(from: 0, to: vectorColumns, by: 16) {
+                    store(load ? Self.load(line + j) + Self.load(values + j) : Self.load(values + j), line + j)
+                }
+                for j in vectorColumns..<cols { line[j] = (load ? line[j] : 0) + values[j] }
             }
         }
     }
