@@ -13,7 +13,7 @@ import Testing
     /// to 3 threads.
     @Test(arguments: [
         (6, 64, 128), (13, 32, 300), (12, 25, 64), (18, 16, 7), (7, 48, 129), (30, 80, 200), (5, 600, 40),
-        (100, 200, 260), (1, 1, 1),
+        (100, 200, 260), (13, 70, 1100), (1, 1, 1),
     ])
     func matchesDefinition(_ m: Int, _ n: Int, _ k: Int) {
         expectMatchesDefinition(m, n, k, pack: { PackedGEMM.PackedA($0, lda: k, m: m, k: k) }) { a, b, n, c, accumulate, epilogue, context in
@@ -26,7 +26,7 @@ import Testing
     /// and together: one full panel; a partial one only; full panels and a partial one of
     /// 16, 24 or 36 columns; several slabs; several K blocks; threads splitting rows (M > N)
     /// or columns.
-    @Test(arguments: [(6, 64, 128), (12, 25, 64), (13, 100, 300), (30, 784, 200), (7, 600, 40), (200, 70, 50)])
+    @Test(arguments: [(6, 64, 128), (12, 25, 64), (13, 100, 300), (30, 784, 200), (7, 600, 40), (200, 70, 50), (12, 130, 1030)])
     func paneledLayoutsMatchDefinition(_ m: Int, _ n: Int, _ k: Int) {
         for (paneledB, paneledC) in [(true, false), (false, true), (true, true)] {
             expectMatchesDefinition(m, n, k, pack: { PackedGEMM.PackedA($0, lda: k, m: m, k: k) }) {
