@@ -63,10 +63,13 @@ public struct SegmentationStatistics: Sendable, Equatable {
     public var batches = 0
     /// The batch size used (the option, or the model's fixed batch dimension).
     public var batchSize = 0
+    /// Batches run side by side (`Segmenter.concurrentRuns`).
+    public var concurrentRuns = 0
     /// Tiles run through the model, padding included: `tiles` unless the model's batch
     /// dimension is fixed and the last batch was padded.
     public var tilesComputed = 0
-    /// Most tile inputs materialised at the same time: never more than one batch.
+    /// Most tile inputs materialised at the same time: never more than one round of batches
+    /// (`batchSize` x `concurrentRuns`).
     public var peakTilesHeld = 0
     /// Most low-resolution tile-row strips held at the same time.
     public var peakStripsHeld = 0
@@ -74,7 +77,7 @@ public struct SegmentationStatistics: Sendable, Equatable {
     public init() {}
 }
 
-/// Progress of a `segment` call, reported after each batch.
+/// Progress of a `segment` call, reported after each round of batches.
 public struct SegmentationProgress: Sendable, Equatable {
     public let tilesDone: Int
     public let tilesTotal: Int

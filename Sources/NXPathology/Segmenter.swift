@@ -1,15 +1,16 @@
 import Dispatch
 import NXIR
 import NXRuntime
+import Synchronization
 
 /// Runs a segmentation model over an image of any size: cuts it into tiles (`TileLayout`),
-/// runs them through a `Session` in batches, and stitches np / hv / tp into full-resolution
-/// maps (`SegmentationMaps`).
+/// runs them through a `Session` in batches, several batches side by side, and stitches
+/// np / hv / tp into full-resolution maps (`SegmentationMaps`).
 ///
 /// Memory stays bounded for large images: tiles are produced in raster order (horizontal
-/// strips of tiles), one batch of tile inputs exists at a time, and only the strips still
-/// being filled are held at output resolution (`StripStitcher`). The full-resolution maps
-/// are the only image-sized allocations.
+/// strips of tiles), one round of batches' tile inputs exists at a time, and only the strips
+/// still being filled are held at output resolution (`StripStitcher`). The full-resolution
+/// maps are the only image-sized allocations.
 public final class Segmenter: Sendable {
     public let session: Session
     public let info: SegmentationModelInfo
@@ -17,18 +18,30 @@ public final class Segmenter: Sendable {
     /// last batch then holds only the tiles left; a model with a fixed batch dimension gets
     /// exactly that many every time, the last batch padded by repeating its last tile.
     public let batchSize: Int
+    /// Batches run at once, the session's threads split evenly between them (a round with
+    /// fewer batches, the image's last, gives each more threads).
+    public let concurrentRuns: Int
     private let batchIsFixed: Bool
     private let inputName: String
 
-    /// Two tiles a batch: the whole 1000x1000 job took 13.85 s with 2, 13.96 s with 1 and
-    /// 14.62 s with 4 (HistoNeXt-T, 2 threads), where four tiles' activations overflow the
-    /// caches the single-tile kernels were tuned for.
-    public static let defaultBatchSize = 2
+    /// One tile a batch: with one run per core (`concurrentRuns`), a tile's activations are
+    /// what each core's caches hold; see `defaultConcurrentRuns`.
+    public static let defaultBatchSize = 1
+
+    /// One run per thread: HistoNeXt-T tiles on 2 threads took 300-310 ms each as two
+    /// one-thread runs side by side, against 330-360 ms as one two-thread run (batch 1 or 2),
+    /// because an op split between threads waits for the slower half and its GEMMs are cut
+    /// into smaller blocks.
+    public static func defaultConcurrentRuns(threads: Int) -> Int { max(1, threads) }
 
     /// Checks the model against its metadata: one float input `[batch, 3, inputSize,
     /// inputSize]`, and the np / hv (/ tp) outputs named in `nx.output_names`.
-    public init(session: Session, batchSize: Int = Segmenter.defaultBatchSize) throws {
+    /// `concurrentRuns` nil: one per session thread.
+    public init(session: Session, batchSize: Int = Segmenter.defaultBatchSize, concurrentRuns: Int? = nil) throws {
         guard batchSize >= 1 else { throw ModelContractError.option("batch size must be at least 1, got \(batchSize)") }
+        if let concurrentRuns, concurrentRuns < 1 {
+            throw ModelContractError.option("concurrent runs must be at least 1, got \(concurrentRuns)")
+        }
         let info = try SegmentationModelInfo(metadata: session.model.metadata)
         guard session.inputs.count == 1, let input = session.inputs.first else {
             throw ModelContractError.input(
@@ -62,14 +75,19 @@ public final class Segmenter: Sendable {
         self.batchSize = fixedBatch ?? batchSize
         self.batchIsFixed = fixedBatch != nil
         self.inputName = input.name
+        self.concurrentRuns = concurrentRuns ?? Self.defaultConcurrentRuns(threads: session.options.threads)
     }
 
     /// Loads `model` into a new session first.
-    public convenience init(model: Model, sessionOptions: SessionOptions = SessionOptions(), batchSize: Int = Segmenter.defaultBatchSize) throws {
-        try self.init(session: Session(model: model, options: sessionOptions), batchSize: batchSize)
+    public convenience init(
+        model: Model, sessionOptions: SessionOptions = SessionOptions(), batchSize: Int = Segmenter.defaultBatchSize,
+        concurrentRuns: Int? = nil
+    ) throws {
+        try self.init(session: Session(model: model, options: sessionOptions), batchSize: batchSize, concurrentRuns: concurrentRuns)
     }
 
-    /// Segments `image`. `progress` is called after every batch, on the calling thread.
+    /// Segments `image`. `progress` is called after every round of batches, on the calling
+    /// thread.
     public func segment(_ image: RGBImage, progress: ((SegmentationProgress) -> Void)? = nil) throws -> SegmentationResult {
         let start = DispatchTime.now().uptimeNanoseconds
         func seconds(since begin: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9 }
@@ -80,6 +98,7 @@ public final class Segmenter: Sendable {
         var statistics = SegmentationStatistics()
         statistics.tiles = layout.count
         statistics.batchSize = batchSize
+        statistics.concurrentRuns = concurrentRuns
 
         let size = geometry.inputSize
         let sampleFloats = 3 * size * size
@@ -88,38 +107,46 @@ public final class Segmenter: Sendable {
         var tilesHeld = 0
         var done = 0
         while done < layout.count {
-            let tiles = (done..<min(done + batchSize, layout.count)).map(layout.tile)
+            let roundTiles = (done..<min(done + batchSize * concurrentRuns, layout.count)).map(layout.tile)
+            let batches = stride(from: 0, to: roundTiles.count, by: batchSize).map {
+                Array(roundTiles[$0..<min($0 + batchSize, roundTiles.count)])
+            }
 
             var begin = DispatchTime.now().uptimeNanoseconds
             // A short last batch runs as it is (49 tiles in pairs would otherwise compute 50).
-            let slots = batchIsFixed ? batchSize : tiles.count
-            let storage = TensorStorage(byteCount: slots * sampleFloats * MemoryLayout<Float>.stride) { buffer in
-                let floats = buffer.bindMemory(to: Float.self).baseAddress!
-                for slot in 0..<slots { builder.fill(tiles[min(slot, tiles.count - 1)], into: floats, slot: slot) }
+            let feeds = batches.map { tiles in
+                let slots = batchIsFixed ? batchSize : tiles.count
+                let storage = TensorStorage(byteCount: slots * sampleFloats * MemoryLayout<Float>.stride) { buffer in
+                    let floats = buffer.bindMemory(to: Float.self).baseAddress!
+                    for slot in 0..<slots { builder.fill(tiles[min(slot, tiles.count - 1)], into: floats, slot: slot) }
+                }
+                return Tensor(dataType: .float32, shape: [slots, 3, size, size], storage: storage)
             }
-            tilesHeld += tiles.count
+            tilesHeld += roundTiles.count
             statistics.peakTilesHeld = max(statistics.peakTilesHeld, tilesHeld)
-            let feed = Tensor(dataType: .float32, shape: [slots, 3, size, size], storage: storage)
             timings.tilePreparation += seconds(since: begin)
 
             begin = DispatchTime.now().uptimeNanoseconds
-            let outputs = try session.run([inputName: feed])
+            let results = try runSideBySide(feeds)
             timings.inference += seconds(since: begin)
-            tilesHeld -= tiles.count
+            tilesHeld -= roundTiles.count
 
             begin = DispatchTime.now().uptimeNanoseconds
-            let np = try checkedOutput(outputs, info.npOutput, channels: 2, batch: slots)
-            let hv = try checkedOutput(outputs, info.hvOutput, channels: 2, batch: slots)
-            let tp = try info.tpOutput.map { try checkedOutput(outputs, $0, channels: typeCount, batch: slots) }
-            if let tp, typeCount == nil { typeCount = tp.shape[1] }
-            let types = tp?.shape[1] ?? 0
-            if stitcher == nil { stitcher = StripStitcher(layout: layout, channels: 3 + types) }
-            place(tiles, np: np, hv: hv, tp: tp, types: types, into: stitcher!)
+            for (tiles, (feed, outputs)) in zip(batches, zip(feeds, results)) {
+                let slots = feed.shape[0]
+                let np = try checkedOutput(outputs, info.npOutput, channels: 2, batch: slots)
+                let hv = try checkedOutput(outputs, info.hvOutput, channels: 2, batch: slots)
+                let tp = try info.tpOutput.map { try checkedOutput(outputs, $0, channels: typeCount, batch: slots) }
+                if let tp, typeCount == nil { typeCount = tp.shape[1] }
+                let types = tp?.shape[1] ?? 0
+                if stitcher == nil { stitcher = StripStitcher(layout: layout, channels: 3 + types) }
+                place(tiles, np: np, hv: hv, tp: tp, types: types, into: stitcher!)
+                statistics.batches += 1
+                statistics.tilesComputed += slots
+            }
             timings.stitching += seconds(since: begin)
 
-            statistics.batches += 1
-            statistics.tilesComputed += slots
-            done += tiles.count
+            done += roundTiles.count
             progress?(SegmentationProgress(tilesDone: done, tilesTotal: layout.count))
         }
         guard let stitcher, stitcher.isComplete else { throw ModelContractError.option("internal error: stitching did not finish every row") }
@@ -132,6 +159,19 @@ public final class Segmenter: Sendable {
             vertical: planes[2], typeProbabilities: types)
         timings.total = seconds(since: start)
         return SegmentationResult(maps: maps, layout: layout, timings: timings, statistics: statistics)
+    }
+
+    /// Runs each batch through the session at once, the session's threads split evenly between
+    /// them; the outputs in order, or the first batch's error.
+    private func runSideBySide(_ feeds: [Tensor]) throws -> [[String: Tensor]] {
+        if feeds.count == 1 { return [try session.run([inputName: feeds[0]])] }
+        let threads = max(1, session.options.threads / feeds.count)
+        let results = Mutex([Result<[String: Tensor], any Error>?](repeating: nil, count: feeds.count))
+        DispatchQueue.concurrentPerform(iterations: feeds.count) { index in
+            let result = Result { try session.run([inputName: feeds[index]], threads: threads) }
+            results.withLock { $0[index] = result }
+        }
+        return try results.withLock { $0 }.map { try $0!.get() }
     }
 
     /// The output `name`, checked to be float32 `[batch, channels, outputSize, outputSize]`

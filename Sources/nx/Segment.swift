@@ -15,6 +15,7 @@ struct Segment: ParsableCommand {
     @Option(help: "Output folder (must not exist unless --overwrite).") var out: String
     @Option(help: "Threads for kernels and OpenBLAS (default: all cores).") var threads: Int?
     @Option(help: "Tiles per inference batch.") var batchSize = Segmenter.defaultBatchSize
+    @Option(help: "Batches run side by side, the threads split between them (default: one per thread).") var concurrentRuns: Int?
     @Flag(help: "Replace an existing output folder.") var overwrite = false
     @Flag(help: "No progress bar.") var quiet = false
 
@@ -23,7 +24,8 @@ struct Segment: ParsableCommand {
             let clock = Date()
             let picture = try PNGImage.read(path: image)
             let loaded = try ONNXReader.read(path: model)
-            let segmenter = try Segmenter(model: loaded, sessionOptions: SessionOptions(threads: threads), batchSize: batchSize)
+            let segmenter = try Segmenter(model: loaded, sessionOptions: SessionOptions(threads: threads), batchSize: batchSize,
+                concurrentRuns: concurrentRuns)
             let loadSeconds = Date().timeIntervalSince(clock)
             let bar = ProgressBar(enabled: !quiet)
             let result = try NucleusSegmentation.run(picture, segmenter: segmenter) { bar.update($0) }

@@ -113,6 +113,32 @@ struct TilingStitchingTests {
         #expect(odd.statistics.tiles == 3 && odd.statistics.batches == 2 && odd.statistics.tilesComputed == 4)
     }
 
+    /// Batches side by side, one thread each, give the maps of one batch at a time, bit for
+    /// bit; a round holds `batchSize` x `concurrentRuns` tiles, and a round of one batch (the
+    /// image's last, 3 tiles here) runs it on every thread.
+    @Test func concurrentRunsDoNotChangeTheResult() throws {
+        let image = Models.coordinateImage(width: 210, height: 130)
+        let model = Models.coordinateModel(
+            inputSize: Models.histoNeXt.inputSize, outputSize: Models.histoNeXt.outputSize, stride: Models.histoNeXt.stride,
+            offset: Models.histoNeXt.offset, batch: nil)
+        let reference = try Segmenter(model: model, sessionOptions: SessionOptions(threads: 1), batchSize: 1).segment(image)
+        #expect(reference.statistics.concurrentRuns == 1)
+        for (batch, runs) in [(1, 2), (1, 3), (2, 2)] {
+            let segmenter = try Segmenter(model: model, sessionOptions: SessionOptions(threads: 2), batchSize: batch, concurrentRuns: runs)
+            var reports: [SegmentationProgress] = []
+            let result = try segmenter.segment(image) { reports.append($0) }
+            #expect(result.maps.horizontal == reference.maps.horizontal && result.maps.vertical == reference.maps.vertical)
+            #expect(result.maps.nucleusProbability == reference.maps.nucleusProbability)
+            #expect(result.maps.typeProbabilities == reference.maps.typeProbabilities)
+            let tiles = result.statistics.tiles
+            #expect(result.statistics.batches == (tiles + batch - 1) / batch && result.statistics.tilesComputed == tiles)
+            #expect(result.statistics.peakTilesHeld == min(tiles, batch * runs))
+            #expect(reports.count == (tiles + batch * runs - 1) / (batch * runs) && reports.last?.tilesDone == tiles)
+        }
+        #expect(try Segmenter(model: model, sessionOptions: SessionOptions(threads: 2)).concurrentRuns == 2)
+        #expect(throws: ModelContractError.self) { try Segmenter(model: model, concurrentRuns: 0) }
+    }
+
     @Test(arguments: [(1, 1), (1, 7), (5, 3), (79, 81)])
     func imagesSmallerThanATile(width: Int, height: Int) throws {
         for geometry in [Models.hoverNet, Models.histoNeXt] {

@@ -1,5 +1,6 @@
 import Foundation
 import NXTestSupport
+import Synchronization
 import Testing
 import NXIR
 @testable import NXRuntime
@@ -85,6 +86,28 @@ import NXIR
         #expect(session.memoryStatistics.replays == replays + 1)
     }
 
+    /// Runs side by side on one thread each (`Session.run(_:threads:)`, as `Segmenter` runs
+    /// tiles) each get an arena of their own, up to one per session thread: every run after
+    /// the recording replays the plan, none falls back to the pool.
+    @Test func runsSideBySideEachGetAnArena() throws {
+        let session = try Session(model: branchyModel(), options: SessionOptions(threads: 2))
+        let reference = try Session(model: branchyModel(), options: SessionOptions(threads: 1, planMemory: false))
+        let expected = try (0..<2).map { bytes(try reference.run(input(batch: 2, seed: UInt64($0)))) }
+        #expect(bytes(try session.run(input(batch: 2, seed: 0))) == expected[0])
+        let rounds = 10
+        let matches = Mutex(0)
+        for _ in 0..<rounds {
+            DispatchQueue.concurrentPerform(iterations: 2) { task in
+                let outputs = try? session.run(input(batch: 2, seed: UInt64(task)), threads: 1)
+                if let outputs, bytes(outputs) == expected[task] { matches.withLock { $0 += 1 } }
+            }
+        }
+        #expect(matches.withLock { $0 } == 2 * rounds)
+        let statistics = session.memoryStatistics
+        #expect(statistics.recordings == 1 && statistics.replays == 2 * rounds && statistics.divergences == 0)
+        #expect(statistics.arenaAllocations <= 2)
+    }
+
     /// ConstantOfShape's output size follows an input's values, which the shape signature
     /// does not see: a run with other values departs from the plan and uses the pool.
     @Test func runsThatDivergeFallBackToThePool() throws {
@@ -118,7 +141,7 @@ import NXIR
         #expect(plan.arenaSize == 512)
         let planner = MemoryPlanner(pool: BufferPool())
         let arena = Arena(byteCount: plan.arenaSize)
-        let run = PlannedRun(plan: plan, arena: arena, signature: ShapeSignature(shapes: [], types: []), planner: planner)
+        let run = PlannedRun(plan: plan, arena: arena, arenaIndex: 0, signature: ShapeSignature(shapes: [], types: []), planner: planner)
         func range(_ storage: TensorStorage) -> Range<Int> {
             let start = Int(bitPattern: storage.bytes.baseAddress!)
             return start..<(start + storage.count)

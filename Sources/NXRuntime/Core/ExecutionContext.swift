@@ -3,8 +3,8 @@ import NXIR
 
 /// What a kernel gets while running: output allocation and parallel loops sized to the
 /// session's thread count. One per `Session.run`, so concurrent runs share nothing mutable
-/// except the thread-safe buffer pool (and the memory planner, which lends its arena to one
-/// run at a time).
+/// except the thread-safe buffer pool (and the memory planner, which lends each of its
+/// arenas to one run at a time).
 public final class ExecutionContext: @unchecked Sendable {
     public let threads: Int
     let buffers: any BufferSource

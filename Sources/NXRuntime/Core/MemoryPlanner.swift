@@ -8,9 +8,11 @@ struct ShapeSignature: Hashable, Sendable {
     let types: [DataType]
 }
 
-/// A session's memory plans, one per shape signature, and the one arena they place buffers
-/// in. The first run of a signature records its requests (from the pool); later runs take
-/// their buffers from the arena as planned, one run at a time. A run that finds the arena
+/// A session's memory plans, one per shape signature, and the arenas they place buffers in.
+/// The first run of a signature records its requests (from the pool); later runs take their
+/// buffers from an arena as planned, each arena lent to one run at a time. Up to
+/// `arenaLimit` planned runs go on at once (the session's threads: a caller that runs tiles
+/// side by side, one thread each, gets an arena per run); a run that finds every arena
 /// taken, or its signature still being recorded, uses the pool, so concurrent runs stay
 /// independent.
 final class MemoryPlanner: Sendable {
@@ -18,42 +20,51 @@ final class MemoryPlanner: Sendable {
     static let planLimit = 8
 
     let pool: BufferPool
+    let arenaLimit: Int
     private let state = Mutex(State())
 
     private struct State {
         var plans: [ShapeSignature: MemoryPlan] = [:]
         var planOrder: [ShapeSignature] = []
         var recording: Set<ShapeSignature> = []
-        var arena: Arena?
-        var arenaBusy = false
+        var arenas: [Arena] = []
+        var busy: [Bool] = []
         var statistics = MemoryStatistics()
     }
 
-    init(pool: BufferPool) { self.pool = pool }
+    init(pool: BufferPool, arenaLimit: Int = 1) {
+        self.pool = pool
+        self.arenaLimit = max(1, arenaLimit)
+    }
 
     /// Where the run's buffers come from.
     func begin(_ signature: ShapeSignature) -> any RunMemory {
-        enum Choice { case replay(MemoryPlan, Arena), record, pool }
+        enum Choice { case replay(MemoryPlan, Arena, Int), record, besideRecording, pool }
+        let limit = arenaLimit
         let choice: Choice = state.withLock { state in
             if let plan = state.plans[signature] {
-                guard !state.arenaBusy else { return .pool }
-                state.arenaBusy = true
+                guard let index = state.busy.firstIndex(of: false) ?? (state.arenas.count < limit ? state.arenas.count : nil)
+                else { return .pool }
                 state.statistics.replays += 1
-                return .replay(plan, Self.arena(atLeast: plan.arenaSize, &state))
+                let arena = Self.arena(index, atLeast: plan.arenaSize, &state)
+                state.busy[index] = true
+                return .replay(plan, arena, index)
             }
-            guard !state.recording.contains(signature) else { return .pool }
+            guard !state.recording.contains(signature) else { return .besideRecording }
             state.recording.insert(signature)
             return .record
         }
         switch choice {
-        case .replay(let plan, let arena): return PlannedRun(plan: plan, arena: arena, signature: signature, planner: self)
+        case .replay(let plan, let arena, let index):
+            return PlannedRun(plan: plan, arena: arena, arenaIndex: index, signature: signature, planner: self)
         case .record: return RecordingRun(signature: signature, planner: self)
+        case .besideRecording: return RunBesideRecording(pool: pool)
         case .pool: return pool
         }
     }
 
-    /// Stores the plan a recording made (nil: the run failed), makes the arena big enough
-    /// while no run holds it, and frees the pool's idle buffers, which the plan replaces.
+    /// Stores the plan a recording made (nil: the run failed), makes the first arena big
+    /// enough while no run holds it, and frees the pool's idle buffers, which the plan replaces.
     func finishRecording(_ signature: ShapeSignature, plan: MemoryPlan?) {
         state.withLock { state in
             state.recording.remove(signature)
@@ -61,13 +72,17 @@ final class MemoryPlanner: Sendable {
             state.statistics.recordings += 1
             if state.plans.updateValue(plan, forKey: signature) == nil { state.planOrder.append(signature) }
             if state.planOrder.count > Self.planLimit { state.plans[state.planOrder.removeFirst()] = nil }
-            if !state.arenaBusy { _ = Self.arena(atLeast: plan.arenaSize, &state) }
+            if state.busy.first != true { _ = Self.arena(0, atLeast: plan.arenaSize, &state) }
         }
         pool.trim()
     }
 
-    /// A planned run is over and none of its arena buffers is alive any more.
-    func returnArena() { state.withLock { $0.arenaBusy = false } }
+    /// A planned run is over and none of its buffers in arena `index` is alive any more.
+    func returnArena(_ index: Int) {
+        state.withLock { state in
+            if index < state.busy.count { state.busy[index] = false }
+        }
+    }
 
     /// A planned run diverged from its recording (`discard`: in a way that makes the plan
     /// unsafe to keep, such as an arena buffer outliving the run; the next run re-records).
@@ -82,19 +97,25 @@ final class MemoryPlanner: Sendable {
     /// A planned request found its range still in use and went to the pool.
     func noteLateRelease() { state.withLock { $0.statistics.lateReleases += 1 } }
 
-    private static func arena(atLeast size: Int, _ state: inout State) -> Arena {
-        if let arena = state.arena, arena.memory.count >= size { return arena }
-        // Only called while no run holds the arena, so the old one has no live buffers.
+    /// Arena `index` (one past the last: a new one), at least `size` bytes. Only called
+    /// while no run holds that arena, so one replaced for being small has no live buffers.
+    private static func arena(_ index: Int, atLeast size: Int, _ state: inout State) -> Arena {
+        if index < state.arenas.count, state.arenas[index].memory.count >= size { return state.arenas[index] }
         let arena = Arena(byteCount: size)
-        state.arena = arena
+        if index < state.arenas.count {
+            state.arenas[index] = arena
+        } else {
+            state.arenas.append(arena)
+            state.busy.append(false)
+        }
         state.statistics.arenaAllocations += 1
         state.statistics.arenaBytes += arena.memory.count
         return arena
     }
 
     var statistics: MemoryStatistics { state.withLock { $0.statistics } }
-    /// Size of the arena held now (the largest plan's).
-    var arenaSize: Int { state.withLock { $0.arena?.memory.count ?? 0 } }
+    /// Bytes of the arenas held now (each as large as the largest plan it has served).
+    var arenaSize: Int { state.withLock { $0.arenas.reduce(0) { $0 + $1.memory.count } } }
 }
 
 /// What the planner did so far (for tests and `nx bench`).

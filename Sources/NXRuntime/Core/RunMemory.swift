@@ -12,6 +12,23 @@ extension BufferPool: RunMemory {
     func finish(completed: Bool) {}
 }
 
+/// A run that began while its signature was still being recorded (runs side by side from
+/// the start): buffers from the pool, trimming it on a miss, and its idle buffers freed when
+/// it is over. The recording trims the pool when it finishes, which can be before this run
+/// does; without this, a whole run's buffers would sit idle in the pool for the session's
+/// life beside the plan's arena.
+final class RunBesideRecording: RunMemory {
+    private let pool: BufferPool
+
+    init(pool: BufferPool) { self.pool = pool }
+
+    func storage(byteCount count: Int) -> TensorStorage {
+        pool.lend(pool.take(byteCount: count, trimmingOnMiss: true), count: count) { _ in }
+    }
+
+    func finish(completed: Bool) { pool.trim() }
+}
+
 /// The first run of a signature: buffers from a `RecordingHeap` (or, past it, from the pool,
 /// trimming it on a miss, so this run holds little more than its live buffers), every
 /// request and release on one clock.
@@ -75,12 +92,14 @@ final class PlannedRun: RunMemory {
     private let state = Mutex(State())
     private let plan: MemoryPlan
     private let arena: Arena
+    private let arenaIndex: Int
     private let signature: ShapeSignature
     private let planner: MemoryPlanner
 
-    init(plan: MemoryPlan, arena: Arena, signature: ShapeSignature, planner: MemoryPlanner) {
+    init(plan: MemoryPlan, arena: Arena, arenaIndex: Int, signature: ShapeSignature, planner: MemoryPlanner) {
         self.plan = plan
         self.arena = arena
+        self.arenaIndex = arenaIndex
         self.signature = signature
         self.planner = planner
     }
@@ -112,7 +131,7 @@ final class PlannedRun: RunMemory {
                     state.live[index] = nil
                     return state.finished && state.live.isEmpty
                 }
-                if last { planner.returnArena() }
+                if last { planner.returnArena(arenaIndex) }
             }
         case .pool:
             return planner.pool.storage(byteCount: count)
@@ -138,7 +157,7 @@ final class PlannedRun: RunMemory {
             // comes back when it is freed, and this signature is recorded afresh.
             planner.noteDivergence(signature, discard: true)
         } else {
-            planner.returnArena()
+            planner.returnArena(arenaIndex)
         }
     }
 }

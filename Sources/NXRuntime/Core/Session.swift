@@ -40,7 +40,7 @@ public final class Session: @unchecked Sendable {
         let issues = original.validate()
         if !issues.isEmpty { throw RuntimeError.invalidModel(issues.map(\.message)) }
         self.options = options
-        planner = MemoryPlanner(pool: pool)
+        planner = MemoryPlanner(pool: pool, arenaLimit: options.threads)
         BLASThreads.useCallerThreadOnly()
 
         var model = original
@@ -125,14 +125,17 @@ public final class Session: @unchecked Sendable {
 
     /// Runs the model. Every declared input must be fed with its declared element type and a
     /// shape that fits the declared one (fixed dimensions equal, a named dimension the same
-    /// size wherever it appears).
-    public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
+    /// size wherever it appears). `threads` caps this run's threads below the session's:
+    /// runs side by side on one thread each (several tiles of an image) keep every core busy
+    /// without the synchronization of splitting each op between threads.
+    public func run(_ feeds: [String: Tensor], threads: Int? = nil) throws -> [String: Tensor] {
         try checkFeeds(feeds)
         let memory: any RunMemory = options.planMemory
             ? planner.begin(ShapeSignature(shapes: inputSlots.map { feeds[$0.info.name]!.shape }, types: inputSlots.map { feeds[$0.info.name]!.dataType }))
             : pool
         do {
-            let outputs = try execute(feeds, context: ExecutionContext(threads: options.threads, pool: memory))
+            let outputs = try execute(
+                feeds, context: ExecutionContext(threads: min(options.threads, threads ?? options.threads), pool: memory))
             // Every value but the outputs is gone with `execute`'s frame: what the run's
             // memory sees alive now outlives the run.
             memory.finish(completed: true)
@@ -225,7 +228,8 @@ public final class Session: @unchecked Sendable {
     /// runs of one shape after the first.
     public var bufferAllocations: Int { pool.allocationCount + planner.statistics.arenaAllocations }
     public var bufferBytes: Int { pool.bytesAllocated + planner.statistics.arenaBytes }
-    /// Bytes of the planned arena that steady-state runs place their buffers in.
+    /// Bytes of the planned arenas that steady-state runs place their buffers in (one per
+    /// planned run going on at once).
     public var arenaBytes: Int { planner.arenaSize }
     /// What the memory planner did so far.
     var memoryStatistics: MemoryStatistics { planner.statistics }
