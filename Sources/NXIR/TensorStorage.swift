@@ -68,6 +68,18 @@ public final class TensorStorage: @unchecked Sendable {
     }
     public var count: Int { bytes.count }
 
+    /// Every mapped file that `tensors` view, each dropped whole from the resident set (see
+    /// `MappedFile.dropResidentPages`) in one call: a graph's weights mostly share one file,
+    /// and a call per weight, after every optimizer pass, made thousands of madvise calls
+    /// per load. Views that are still read fault their pages back in.
+    public static func dropResidentFilePages(of tensors: some Sequence<Tensor>) {
+        var seen = Set<ObjectIdentifier>()
+        for tensor in tensors {
+            guard case .mapped(let file) = tensor.storage.origin, seen.insert(ObjectIdentifier(file)).inserted else { continue }
+            file.dropResidentPages(0..<file.count)
+        }
+    }
+
     /// Writable address of a buffer in memory; `nil` for mapped files, which are read-only.
     public var mutableBaseAddress: UnsafeMutableRawPointer? {
         if case .mapped = origin { return nil }

@@ -57,7 +57,7 @@ public final class Session: @unchecked Sendable {
         // reader has packed it, so a weight is never held twice at load's peak either.
         var graph = model.graph
         model.graph.initializers = [:]
-        for tensor in original.graph.initializers.values { tensor.storage.dropResidentPages() }
+        TensorStorage.dropResidentFilePages(of: original.graph.initializers.values)
 
         // Every node's kernel, or one error listing every node without one.
         var registrations: [KernelRegistration] = []
@@ -119,8 +119,7 @@ public final class Session: @unchecked Sendable {
         // Building read the weights: kernels that transformed or copied one, and passes that
         // folded one, left its file pages resident beside the result. Let the OS take them
         // back; weights kept as views fault the same bytes in again on first use.
-        for tensor in original.graph.initializers.values { tensor.storage.dropResidentPages() }
-        for tensor in graph.initializers.values { tensor.storage.dropResidentPages() }
+        TensorStorage.dropResidentFilePages(of: [original.graph.initializers.values, graph.initializers.values].joined())
     }
 
     /// Runs the model. Every declared input must be fed with its declared element type and a

@@ -34,7 +34,7 @@ public struct Optimizer: Sendable {
                 }
                 // Passes that rewrite weights read them from the mapped file; their new
                 // copies replace them, so the file pages need not stay resident.
-                for tensor in model.graph.initializers.values { tensor.storage.dropResidentPages() }
+                TensorStorage.dropResidentFilePages(of: model.graph.initializers.values)
             }
             if !changed { break }
         }
