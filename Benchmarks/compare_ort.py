@@ -9,14 +9,17 @@ runtimes (ORT first in even rounds, ours first in odd ones), and pools every tim
 run of each runtime across the rounds:
 
   ORT   in this process: SessionOptions(intra_op_num_threads=T, inter_op_num_threads=1,
-        ORT_ENABLE_ALL, ORT_SEQUENTIAL), a new InferenceSession per round (its creation
-        time is the load time), 3 warm-up runs, then --runs timed `run` calls.
+        ORT_ENABLE_ALL, ORT_SEQUENTIAL), a new InferenceSession per round, 3 warm-up
+        runs, then --runs timed `run` calls. Its load time comes from a fresh process per
+        round that only creates the session (as `nx bench` is a fresh process): a session
+        created in this process after another was freed reuses that one's memory, which
+        took HistoNeXt-T's load from 0.99 s to 0.27-0.31 s (kept as "ort_warm_load_s").
   ours  `nx bench MODEL --threads T --runs R --warmup 3 --json` in a subprocess; its JSON
         gives samples_ms, load_seconds and peak_rss_mib.
 
 ORT's peak RSS comes from a fresh subprocess that loads the model, runs it a few times
 and reads getrusage(RUSAGE_SELF).ru_maxrss; its "baseline" (Python + numpy + onnxruntime
-imported, no session) is printed under the table for reference. Both subprocesses are
+imported, no session) is printed under the table for reference. These subprocesses are
 started through `sh` (see run_clean): started straight from Python, a child's ru_maxrss
 would include this process's peak. Load times and RSS in
 the table are medians over rounds. Inputs are seeded uniform [-1, 1) float32 with the
@@ -147,6 +150,23 @@ def rss_child(args):
     print(json.dumps({"peak_rss_mib": peak, "baseline_rss_mib": baseline}))
 
 
+def load_child(args):
+    """Entry point of the fresh process that times ORT's session creation (see ort_fresh_load)."""
+    model, threads = args[0], int(args[1])
+    start = time.perf_counter()
+    ort_session(model, threads)
+    print(json.dumps({"load_seconds": time.perf_counter() - start}))
+
+
+def ort_fresh_load(model: str, threads: int) -> float:
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import compare_ort; "
+            "compare_ort.load_child(sys.argv[2:])")
+    out = run_clean([sys.executable, "-c", code, str(Path(__file__).resolve().parent), model, str(threads)])
+    if out.returncode != 0:
+        raise SystemExit(f"ORT load process failed on {model}: {out.stderr.strip()[-500:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])["load_seconds"]
+
+
 def ort_peak_rss(model: str, threads: int, shapes: dict) -> dict:
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import compare_ort; "
             "compare_ort.rss_child(sys.argv[2:])")
@@ -224,7 +244,7 @@ def main():
     results = []
     for model in args.models:
         for threads in args.threads:
-            entry = {"model": model, "threads": threads, "ort": {"samples_ms": [], "load_seconds": []},
+            entry = {"model": model, "threads": threads, "ort": {"samples_ms": [], "load_seconds": [], "warm_load_seconds": []},
                      "nx": {"samples_ms": [], "load_seconds": [], "peak_rss_mib": []}, "nx_error": None}
             for round_index in range(args.rounds):
                 order = ("ort", "nx") if round_index % 2 == 0 else ("nx", "ort")
@@ -232,7 +252,8 @@ def main():
                     if runtime == "ort":
                         r = ort_round(model, threads, args.runs, shapes)
                         entry["ort"]["samples_ms"] += r["samples_ms"]
-                        entry["ort"]["load_seconds"].append(r["load_seconds"])
+                        entry["ort"]["warm_load_seconds"].append(r["load_seconds"])
+                        entry["ort"]["load_seconds"].append(ort_fresh_load(model, threads))
                         entry["inputs"] = r["inputs"]
                     elif entry["nx_error"] is None:
                         try:
@@ -252,6 +273,7 @@ def main():
                 "ort_median_ms": ort_ms, "nx_median_ms": nx_ms,
                 "ratio": nx_ms / ort_ms if nx_ms is not None else None,
                 "ort_load_s": median(entry["ort"]["load_seconds"]),
+                "ort_warm_load_s": median(entry["ort"]["warm_load_seconds"]),
                 "nx_load_s": median(entry["nx"]["load_seconds"]),
                 "ort_peak_rss_mib": rss["peak_rss_mib"],
                 "nx_peak_rss_mib": median(entry["nx"]["peak_rss_mib"]),
@@ -284,6 +306,10 @@ def main():
     print()
     print(f"ORT peak RSS includes Python + numpy + onnxruntime before any session: "
           f"{', '.join(map(str, baselines))} MiB.")
+    print("ORT load is a fresh process's first session, as ours is; in this process, after a "
+          "session was created and freed, it took (s): "
+          + ", ".join(f"{Path(e['model']).stem} T={e['threads']} {fmt(e['summary']['ort_warm_load_s'], '.3f')}"
+                      for e in results) + ".")
     for entry in results:
         if entry["nx_error"]:
             print(f"ours failed on {Path(entry['model']).name} at {entry['threads']} thread(s): "
