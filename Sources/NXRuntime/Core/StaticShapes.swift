@@ -39,7 +39,7 @@ enum StaticShapes {
         case "FusedMatMul":
             standard.opType = "MatMul"
             standard.inputs = Array(node.inputs.prefix(2))
-        case "LayerNormalizationChannels":
+        case "LayerNormalizationChannels", "ChannelBlockReorder":
             standard.opType = "Identity"
             standard.inputs = Array(node.inputs.prefix(1))
             standard.attributes = [:]

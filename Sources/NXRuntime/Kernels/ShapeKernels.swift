@@ -23,5 +23,8 @@ enum ShapeKernels {
         KernelRegistration("Pad", opsets: 1...27, types: any) { try PadKernel($0) },
         KernelRegistration("Resize", opsets: 10...27, types: [.float32]) { try ResizeKernel($0) },
         KernelRegistration("Dropout", opsets: 1...27, types: any) { try DropoutKernel($0) },
+        KernelRegistration("ChannelBlockReorder", domain: nxDomain, opsets: 1...1, types: [.float32]) {
+            try ChannelBlockReorderKernel($0)
+        },
     ]
 }

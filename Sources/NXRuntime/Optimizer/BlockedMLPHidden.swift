@@ -27,7 +27,7 @@ import NXIR
 /// 1x1 with unit strides, no padding and a constant weight, with static shapes at the
 /// pass; the producer may carry a bias and an activation but no residual or
 /// pre-activation, the consumer no pre-activation.
-struct BlockedMLPHidden: GraphPass {
+struct BlockedMLPHidden: LayoutPass {
     let name = "blocked-mlp-hidden"
 
     func run(on model: inout Model, registry: OperatorRegistry) throws -> Bool {

@@ -8,3 +8,7 @@ public protocol GraphPass: Sendable {
     var name: String { get }
     func run(on model: inout Model, registry: OperatorRegistry) throws -> Bool
 }
+
+/// A pass that chooses how tensors are stored (blocked layouts, reorders) rather than what
+/// is computed: the optimizer runs these after the other passes have converged.
+public protocol LayoutPass: GraphPass {}

@@ -1,14 +1,15 @@
 import NXIR
 
 /// Runs the graph passes in order, repeatedly, until the model stops changing (at most a few
-/// rounds: each pass only shrinks or fuses the graph, so this converges quickly).
+/// rounds: each pass only shrinks or fuses the graph, so this converges quickly); then the
+/// layout passes the same way, on the converged graph.
 public struct Optimizer: Sendable {
     /// In order: cleanup first, so the pattern passes see the graph without Identity and
     /// Constant nodes in the way.
     public static let defaultPasses: [any GraphPass] = [
         ConstantFolding(), IdentityElimination(), DeadNodeElimination(), BatchNormFolding(),
         GeluFusion(), LayerNormFusion(), ChannelLayerNormFusion(), MatMulBiasFusion(), ScaleFolding(), ActivationFusion(),
-        ChannelsFirstMLP(), PreActivationFusion(), ResidualFusion(), BlockedMLPHidden(),
+        ChannelsFirstMLP(), PreActivationFusion(), ResidualFusion(), ChannelBlockedRegions(), BlockedMLPHidden(),
     ]
 
     public static var passNames: [String] { defaultPasses.map(\.name) }
@@ -23,6 +24,15 @@ public struct Optimizer: Sendable {
 
     public func optimize(_ model: Model) throws -> Model {
         var model = model
+        let rewrites = passes.filter { !($0 is any LayoutPass) }
+        try converge(&model, rewrites)
+        // Layouts are chosen for the graph the rewrites converged on: a reorder placed
+        // earlier would stand between ops a later round would have fused.
+        try converge(&model, passes.filter { $0 is any LayoutPass })
+        return model
+    }
+
+    private func converge(_ model: inout Model, _ passes: [any GraphPass]) throws {
         for _ in 0..<8 {
             var changed = false
             for pass in passes {
@@ -38,7 +48,6 @@ public struct Optimizer: Sendable {
             }
             if !changed { break }
         }
-        return model
     }
 
     /// Removes initializers that no node reads and no graph output names.

@@ -37,16 +37,17 @@ enum ChannelPanelGEMM {
     /// of 16), and is read in place instead of packed. `blockedC`: C is written
     /// channel-blocked, [M / 16][N][16] (`ldc` unused; M a multiple of 16), straight from the
     /// micro-kernel's registers with no transpose; the epilogue may then hold a bias per
-    /// row and an activation, not a residual, and `accumulate` must be false. The optimizer
-    /// puts the tensor between two pointwise convolutions in this layout (Spec/OPERATORS.md,
-    /// `blocked-mlp-hidden`).
+    /// row, a residual (stored blocked too) and an activation, and `accumulate` must be
+    /// false. The optimizer puts the tensor between two pointwise convolutions in this
+    /// layout, and whole regions of small images (Spec/OPERATORS.md, `blocked-mlp-hidden`,
+    /// `channel-blocked-regions`).
     static func multiply(
         _ a: PackedA, b: UnsafePointer<Float>, ldb: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
         accumulate: Bool = false, epilogue: GEMMEpilogue = GEMMEpilogue(), blockedB: Bool = false, blockedC: Bool = false,
         context: ExecutionContext
     ) {
         guard a.m > 0, n > 0 else { return }
-        precondition(!blockedC || (!accumulate && epilogue.residual == nil && a.m % 16 == 0), "blocked C takes a bias and an activation only")
+        precondition(!blockedC || (!accumulate && a.m % 16 == 0), "blocked C is not accumulated into and has whole 16-channel blocks")
         precondition(!blockedB || a.k % 16 == 0, "blocked B needs K a multiple of 16")
         if a.k == 0 {
             for row in 0..<a.m where !accumulate { LinearSupport.fill(c + row * ldc, n, 0) }
@@ -184,8 +185,9 @@ enum ChannelPanelGEMM {
         var blocked = false
     }
 
-    /// Bias and activation on a blocked C's channel blocks `channelBlocks`, pixels `columns`:
-    /// each pixel's 16 channels are one vector, so the bias is a vector add.
+    /// Bias, residual and activation on a blocked C's channel blocks `channelBlocks`, pixels
+    /// `columns`: each pixel's 16 channels are one vector, so the bias is a vector add, and
+    /// the residual, blocked as C is, lies at a fixed distance from it.
     private static func finishBlocked<F: FloatVectorFunction>(
         _ c: UnsafeMutablePointer<Float>, n: Int, channelBlocks: Range<Int>, columns: Range<Int>, finish: TileFinish<F>?
     ) {
@@ -193,9 +195,16 @@ enum ChannelPanelGEMM {
         for block in channelBlocks {
             let bias = finish.bias.map { load($0 + 16 * block) } ?? Vector()
             let line = c + block * 16 * n
-            for pixel in columns {
-                let p = line + 16 * pixel
-                store(finish.function(load(p) + bias), p)
+            if let residual = finish.residualOffset {
+                for pixel in columns {
+                    let p = line + 16 * pixel
+                    store(finish.function(load(p) + bias + load(p + residual)), p)
+                }
+            } else {
+                for pixel in columns {
+                    let p = line + 16 * pixel
+                    store(finish.function(load(p) + bias), p)
+                }
             }
         }
     }

@@ -49,6 +49,11 @@ struct ConvKernel: Kernel {
         let channelBlocks = layouts.inputChannelBlock != 0 || layouts.outputChannelBlock != 0
         let pixelBlocks = layouts.inputPixelBlock != 0 || layouts.outputPixelBlock != 0
         if channelBlocks && pixelBlocks { throw KernelError("a convolution takes channel blocks or pixel blocks, not both") }
+        if channelBlocks, let depthwiseWeight, let shape = constantWeightShape {
+            if preActivated { throw KernelError("a blocked input cannot take a pre-activation") }
+            try setBlockedDepthwise(layouts, weight: depthwiseWeight, shape: shape)
+            return
+        }
         if channelBlocks {
             guard case .channels = preparedWeights?.matrices, group == 1 else {
                 throw KernelError(
@@ -71,11 +76,33 @@ struct ConvKernel: Kernel {
         }
         let blockedOut = layouts.outputChannelBlock != 0 || layouts.outputPixelBlock != 0
         let blockedIn = layouts.inputChannelBlock != 0 || layouts.inputPixelBlock != 0
-        if blockedOut && addsResidual { throw KernelError("a blocked or paneled output cannot take a residual") }
+        // A channel-blocked residual is read in C's own order as C is finished.
+        if layouts.outputPixelBlock != 0 && addsResidual { throw KernelError("a paneled output cannot take a residual") }
         if blockedIn && preActivated { throw KernelError("a blocked or paneled input cannot take a pre-activation") }
         (blockedInput, blockedOutput) = (layouts.inputChannelBlock != 0, layouts.outputChannelBlock != 0)
         (paneledInput, paneledOutput) = (layouts.inputPixelBlock != 0, layouts.outputPixelBlock != 0)
     }
+
+    /// A depthwise convolution on a channel-blocked X and Y: both blocked, 2-D, unit strides
+    /// and dilations, a constant weight and a multiple of 16 channels; the weight packed
+    /// per 16-channel block here.
+    private mutating func setBlockedDepthwise(_ layouts: BlockedLayouts, weight: PackedFloats, shape: [Int]) throws {
+        let block = BlockedDepthwiseConv2D.block
+        let resolved = try attributes.resolved(rank: shape.count - 2)
+        guard layouts.inputChannelBlock == block, layouts.outputChannelBlock == block, shape.count == 4, shape[0] % block == 0,
+            (resolved.strides + resolved.dilations).allSatisfy({ $0 == 1 })
+        else {
+            throw KernelError(
+                "a channel-blocked depthwise convolution needs X and Y both blocked, a 2-D kernel with unit strides and dilations, and a multiple of \(block) channels (weight \(shape))")
+        }
+        let taps = shape[2] * shape[3]
+        let packed = weight.withPointer { BlockedDepthwiseConv2D.packWeights($0, channels: shape[0], taps: taps) }
+        blockedDepthwiseWeight = PackedFloats(Tensor(shape: [packed.count], scalars: packed))
+        (blockedInput, blockedOutput) = (true, true)
+    }
+
+    /// A depthwise weight packed `[C / 16][kh·kw][16]` for a channel-blocked X and Y.
+    private(set) var blockedDepthwiseWeight: PackedFloats?
 
     /// FusedConv's layout attributes.
     struct BlockedLayouts {
@@ -339,6 +366,15 @@ struct ConvKernel: Kernel {
                         LinearSupport.withFloats(residual) { addResidual($0, to: yData, count: y.elementCount, context: context) }
                     }
                 }
+                if algorithm == .depthwise, let blockedDepthwiseWeight {
+                    blockedDepthwiseWeight.withPointer { wData in
+                        BlockedDepthwiseConv2D.run(
+                            x: xData, packedWeights: wData, bias: bData, y: yData, batch: plan.batch, channels: plan.channels,
+                            geometry: plan.geometry, context: context)
+                    }
+                    if let innerActivation { applyActivation(innerActivation, to: yData, count: y.elementCount, context: context) }
+                    return
+                }
                 if algorithm == .depthwise, let w {
                     LinearSupport.withFloats(depthwiseWeight, w) { wData in
                         runDepthwise(x: xData, w: wData, bias: bData, y: yData, plan: plan, activation: innerActivation, context: context)
@@ -394,10 +430,14 @@ struct ConvKernel: Kernel {
             x: x, weights: w, bias: bias, y: y, planes: plan.batch * plan.channels, channels: plan.channels,
             geometry: plan.geometry, context: context)
         if let activation {
-            let count = plan.batch * plan.outputChannels * plan.geometry.outputSize
-            context.parallelFor(count, grain: 16384) { range in
-                activation.map(y + range.lowerBound, y + range.lowerBound, count: range.count)
-            }
+            applyActivation(activation, to: y, count: plan.batch * plan.outputChannels * plan.geometry.outputSize, context: context)
+        }
+    }
+
+    /// Y = activation(Y), element by element (so in any layout).
+    private func applyActivation(_ activation: UnaryFunction, to y: UnsafeMutablePointer<Float>, count: Int, context: ExecutionContext) {
+        context.parallelFor(count, grain: 16384) { range in
+            activation.map(y + range.lowerBound, y + range.lowerBound, count: range.count)
         }
     }
 

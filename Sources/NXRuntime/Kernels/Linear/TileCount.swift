@@ -12,3 +12,5 @@ enum TileCount3: TileCount { static var value: Int { 3 } }
 enum TileCount4: TileCount { static var value: Int { 4 } }
 enum TileCount5: TileCount { static var value: Int { 5 } }
 enum TileCount6: TileCount { static var value: Int { 6 } }
+enum TileCount7: TileCount { static var value: Int { 7 } }
+enum TileCount8: TileCount { static var value: Int { 8 } }

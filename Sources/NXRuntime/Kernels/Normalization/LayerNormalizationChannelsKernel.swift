@@ -21,6 +21,9 @@ struct LayerNormalizationChannelsKernel: Kernel {
     let constantScale: FloatParameter?
     let constantBias: FloatParameter?
     let paneledOutput: Bool
+    /// X and Y channel-blocked, `[N][C / 16][H·W][16]` (`input_channel_block` and
+    /// `output_channel_block` = 16, set together).
+    let channelBlocked: Bool
 
     init(_ context: KernelBuildContext) throws {
         epsilon = try context.float("epsilon", default: 1e-5)
@@ -29,6 +32,13 @@ struct LayerNormalizationChannelsKernel: Kernel {
             throw KernelError("output_pixel_block must be 0 or \(PackedGEMM.nr), is \(pixelBlock)")
         }
         paneledOutput = pixelBlock != 0
+        let block = ChannelBlockReorderKernel.block
+        let blocks = [try context.int("input_channel_block", default: 0), try context.int("output_channel_block", default: 0)]
+        guard blocks == [0, 0] || blocks == [block, block] else {
+            throw KernelError("input_channel_block and output_channel_block must both be 0 or both \(block), are \(blocks[0]) and \(blocks[1])")
+        }
+        channelBlocked = blocks[0] != 0
+        if channelBlocked && paneledOutput { throw KernelError("a channel-blocked LayerNormalizationChannels cannot write pixel panels") }
         guard context.hasInput(1) else { throw KernelError("LayerNormalizationChannels needs a scale input") }
         constantScale = try context.constantInput(1).map { try FloatParameter($0, name: "scale") }
         constantBias = try context.constantInput(2).map { try FloatParameter($0, name: "bias") }
@@ -50,12 +60,33 @@ struct LayerNormalizationChannelsKernel: Kernel {
                 throw KernelError("\(name) has shape \(parameter.shape), expected [\(c)] (the channels of X \(x.shape))")
             }
         }
+        if channelBlocked && c % ChannelBlockReorderKernel.block != 0 {
+            throw KernelError("a channel-blocked X needs a multiple of \(ChannelBlockReorderKernel.block) channels, has \(c)")
+        }
         let (y, yData) = context.allocateFloats(x.shape)
         guard x.elementCount > 0 else { return [y] }
         let xData = x.storage.bytes.baseAddress!
         let epsilon = epsilon
         let scale = scaleParameter.values
         let bias = biasParameter?.values ?? [Float](repeating: 0, count: c)
+        if channelBlocked {
+            let groups = (pixels + 15) / 16
+            scale.withUnsafeBufferPointer { scaleBuffer in
+                bias.withUnsafeBufferPointer { biasBuffer in
+                    let x = xData.assumingMemoryBound(to: Float.self)
+                    context.parallelFor(n * groups, grain: max(1, 4096 / (16 * c))) { range in
+                        for item in range {
+                            let (image, group) = item.quotientAndRemainder(dividingBy: groups)
+                            let first = group * 16, offset = image * c * pixels
+                            Self.normalizeBlocked(
+                                x + offset, yData + offset, blocks: c / 16, pixels: pixels, first: first, count: min(16, pixels - first),
+                                epsilon: epsilon, scale: scaleBuffer.baseAddress!, bias: biasBuffer.baseAddress!)
+                        }
+                    }
+                }
+            }
+            return [y]
+        }
         // Work items: runs of 64 pixels (16 for small maps, so 7x7 and 14x14 still split over
         // threads); the last run of an image also takes the image's remainder.
         // A paneled Y's runs are its panels.
