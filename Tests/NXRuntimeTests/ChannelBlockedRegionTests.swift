@@ -134,3 +134,40 @@ import NXIR
         }
     }
 }
+
+extension ChannelBlockedRegionTests {
+    /// The blocked depthwise convolution between two reorders matches the NCHW one, for
+    /// kernels, pads and widths that exercise its 8-pixel tiles and their tails (widths 10
+    /// and 17: 8 + 2, 8 + 8 + 1), with a bias, at batch 2 on 1 and 2 threads.
+    @Test(arguments: [(3, [1, 1, 1, 1], 10), (5, [2, 1, 2, 3], 17), (7, [3, 3, 3, 3], 7), (1, [0, 0, 0, 0], 9)])
+    func blockedDepthwiseMatchesNCHW(_ kernel: Int, _ pads: [Int], _ width: Int) throws {
+        let channels = 32, shape = [2, channels, 6, width]
+        func model(blocked: Bool) -> Model {
+            let b = GraphBuilder(opset: 17)
+            let x = b.input("x", shape: Shape(fixed: shape))
+            let w = b.initializer("w", Tensor(shape: [channels, 1, kernel, kernel], scalars: seededFloats(channels * kernel * kernel, seed: 11)))
+            let bias = b.initializer("b", Tensor(shape: [channels], scalars: seededFloats(channels, seed: 12)))
+            let attributes: [String: Attribute] = ["group": .int(channels), "pads": .ints(pads)]
+            guard blocked else {
+                b.output(b.node("Conv", [x, w, bias], attributes: attributes, name: "dw")[0], name: "y")
+                return b.model()
+            }
+            let inBlocks = b.node("ChannelBlockReorder", [x], attributes: ["output_channel_block": .int(16)], domain: nxDomain, name: "in")[0]
+            var blockedAttributes = attributes
+            blockedAttributes["input_channel_block"] = .int(16)
+            blockedAttributes["output_channel_block"] = .int(16)
+            let y = b.node("FusedConv", [inBlocks, w, bias], attributes: blockedAttributes, domain: nxDomain, name: "dw")[0]
+            b.output(b.node("ChannelBlockReorder", [y], attributes: ["input_channel_block": .int(16)], domain: nxDomain, name: "out")[0], name: "y")
+            var model = b.model()
+            model.importNXDomain()
+            return model
+        }
+        let feeds = ["x": Tensor(shape: shape, scalars: seededFloats(shape.reduce(1, *), seed: 13))]
+        let plain = try Session(model: model(blocked: false), options: SessionOptions(threads: 1, optimize: false)).run(feeds)["y"]!
+        for threads in 1...2 {
+            let y = try Session(model: model(blocked: true), options: SessionOptions(threads: threads, optimize: false)).run(feeds)["y"]!
+            #expect(y.shape == plain.shape)
+            #expect(relativeDifference(try y.floatValues(), try plain.floatValues()) < 1e-6)
+        }
+    }
+}
