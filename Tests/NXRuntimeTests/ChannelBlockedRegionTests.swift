@@ -6,14 +6,6 @@ import NXIR
 /// stage on a small image runs blocked between two reorders and computes what the plain
 /// graph does; what cannot run blocked is left alone or refused by name.
 @Suite struct ChannelBlockedRegionTests {
-    private func seededFloats(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
-        var state = seed
-        return (0..<count).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return (Float(state >> 40) / Float(1 << 23) - 1) * scale
-        }
-    }
-
     /// `blocks` ConvNeXt blocks at C channels: depthwise 7x7 (pad 3, bias), channel
     /// LayerNorm, 1x1 C -> 4C with Gelu, 1x1 4C -> C, plus the block's input; the stage's
     /// output, and the first block's output too when `tapFirstBlock`, are graph outputs.

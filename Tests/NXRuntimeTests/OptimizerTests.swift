@@ -5,14 +5,6 @@ import NXIR
 /// Each pass alone: what it rewrites, what it must leave alone, and (where kernels exist)
 /// that the rewritten graph computes the same outputs within 1e-5 relative.
 @Suite struct OptimizerTests {
-    private func seededFloats(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
-        var state = seed
-        return (0..<count).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return (Float(state >> 40) / Float(1 << 23) - 1) * scale
-        }
-    }
-
     /// Runs `model` with and without one pass; returns (optimized model, max relative diff).
     /// Constants are folded into initializers first, as the optimizer always does before the
     /// pattern passes, and initializers the pass left unused are dropped.

@@ -244,35 +244,12 @@ struct LayerNormalizationChannelsKernel: Kernel {
         scale: UnsafePointer<Float>, bias: UnsafePointer<Float>
     ) {
         typealias V = NormSIMD.Vector
-        let pairs = channels / 2, odd = channels % 2 == 1
-        var s0 = V(), s1 = V()
-        var offset = first
-        for _ in 0..<pairs {
-            s0 += NormSIMD.load(x, offset)
-            s1 += NormSIMD.load(x, offset &+ stride)
-            offset &+= 2 &* stride
-        }
-        if odd { s0 += NormSIMD.load(x, offset) }
         let inverseCount = V(repeating: 1 / Float(channels))
-        let m = (s0 + s1) * inverseCount
-        var c0 = V(), c1 = V(), v0 = V(), v1 = V()
-        offset = first
-        for _ in 0..<pairs {
-            let d0 = NormSIMD.load(x, offset) - m, d1 = NormSIMD.load(x, offset &+ stride) - m
-            c0 += d0
-            c1 += d1
-            v0 += d0 * d0
-            v1 += d1 * d1
-            offset &+= 2 &* stride
-        }
-        if odd {
-            let d = NormSIMD.load(x, offset) - m
-            c0 += d
-            v0 += d * d
-        }
-        let c = (c0 + c1) * inverseCount
-        let inverse = NormSIMD.inverseSquareRoot(NormSIMD.vmax(V(), (v0 + v1) * inverseCount - c * c) + V(repeating: epsilon))
-        offset = first
+        let m = NormSIMD.stridedSum(x, start: first, stride: stride, count: channels) * inverseCount
+        let (deviations, squares) = NormSIMD.stridedDeviations(x, start: first, stride: stride, count: channels, mean: m)
+        let c = deviations * inverseCount
+        let inverse = NormSIMD.inverseSquareRoot(NormSIMD.vmax(V(), squares * inverseCount - c * c) + V(repeating: epsilon))
+        var offset = first
         var out = first
         for channel in 0..<channels {
             let value = (NormSIMD.load(x, offset) - m - c) * (inverse * V(repeating: scale[channel])) + V(repeating: bias[channel])

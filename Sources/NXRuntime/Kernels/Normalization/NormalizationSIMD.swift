@@ -23,6 +23,44 @@ enum NormSIMD {
     }
 
     /// Lanes `0..<count` (count < 16) from memory, the others `fill`.
+    /// The sum of `count` vectors `stride` floats apart from `start`, in two add chains.
+    @inline(__always)
+    static func stridedSum(_ x: UnsafeRawPointer, start: Int, stride: Int, count: Int) -> Vector {
+        var s0 = Vector(), s1 = Vector()
+        var offset = start
+        for _ in 0..<(count / 2) {
+            s0 += load(x, offset)
+            s1 += load(x, offset &+ stride)
+            offset &+= 2 &* stride
+        }
+        if count % 2 == 1 { s0 += load(x, offset) }
+        return s0 + s1
+    }
+
+    /// Over the same vectors, the sums of d = v - mean and of d²: a LayerNorm's corrected
+    /// two-pass variance is E[d²] - E[d]².
+    @inline(__always)
+    static func stridedDeviations(
+        _ x: UnsafeRawPointer, start: Int, stride: Int, count: Int, mean m: Vector
+    ) -> (deviations: Vector, squares: Vector) {
+        var c0 = Vector(), c1 = Vector(), v0 = Vector(), v1 = Vector()
+        var offset = start
+        for _ in 0..<(count / 2) {
+            let d0 = load(x, offset) - m, d1 = load(x, offset &+ stride) - m
+            c0 += d0
+            c1 += d1
+            v0 += d0 * d0
+            v1 += d1 * d1
+            offset &+= 2 &* stride
+        }
+        if count % 2 == 1 {
+            let d = load(x, offset) - m
+            c0 += d
+            v0 += d * d
+        }
+        return (c0 + c1, v0 + v1)
+    }
+
     @inline(__always)
     static func loadPartial(_ base: UnsafeRawPointer, _ index: Int, count: Int, fill: Float) -> Vector {
         var value = Vector(repeating: fill)
