@@ -15,8 +15,8 @@ struct ConvKernel: Kernel {
     let group: Int
     /// Constant bias, copied at load.
     let packedBias: PackedFloats?
-    /// Constant weight of a depthwise conv, copied at load.
-    let depthwiseWeight: PackedFloats?
+    /// Constant weight of a depthwise conv, copied at load (nil once packed for blocks).
+    private(set) var depthwiseWeight: PackedFloats?
     /// Constant weights packed for the algorithm their shape implies.
     let preparedWeights: (algorithm: Algorithm, matrices: PreparedMatrices)?
     /// The constant weight's shape: what runs check once the session has dropped the
@@ -98,6 +98,7 @@ struct ConvKernel: Kernel {
         let taps = shape[2] * shape[3]
         let packed = weight.withPointer { BlockedDepthwiseConv2D.packWeights($0, channels: shape[0], taps: taps) }
         blockedDepthwiseWeight = PackedFloats(Tensor(shape: [packed.count], scalars: packed))
+        depthwiseWeight = nil
         (blockedInput, blockedOutput) = (true, true)
     }
 
@@ -278,7 +279,9 @@ struct ConvKernel: Kernel {
     /// Whether input 1 is stored [C_in, C_out] (then only its packed form is ever used).
     let weightTransposed: Bool
 
-    var packedConstantInputs: Set<Int> { Set(preparedWeights == nil ? [] : [1]).union(foldsWeightScale ? [6] : []) }
+    var packedConstantInputs: Set<Int> {
+        Set(preparedWeights == nil && blockedDepthwiseWeight == nil ? [] : [1]).union(foldsWeightScale ? [6] : [])
+    }
 
     /// The weight with output channel m's block multiplied by `scale[m]`.
     static func scaled(_ weight: Tensor, by scale: [Float]) -> Tensor {
@@ -350,7 +353,8 @@ struct ConvKernel: Kernel {
         if y.elementCount == 0 { return [y] }
         let groupChannels = plan.channels / group, groupOutputs = plan.outputChannels / group
         let algorithm = Algorithm(plan.geometry, groupChannels: groupChannels, groupOutputs: groupOutputs)
-        if w == nil && preparedWeights?.algorithm != algorithm {
+        let packedForBlocks = algorithm == .depthwise && blockedDepthwiseWeight != nil
+        if w == nil && preparedWeights?.algorithm != algorithm && !packedForBlocks {
             throw KernelError("weight W is missing (the session dropped it as packed for another algorithm)")
         }
         // Winograd and taps apply the pre-activation while padding; the others read X itself.
