@@ -9,7 +9,8 @@
 /// row is done 8 pixels at a time, eight accumulators over every tap.
 enum BlockedDepthwiseConv2D {
     typealias Vector = SIMD16<Float>
-    static let block = 16
+    /// The channels of one vector: the blocked layout every kernel of a region shares.
+    static let block = ChannelPanelGEMM.channelBlock
 
     /// The weight [C, 1, kh, kw] as [C / 16][kh·kw][16].
     static func packWeights(_ weight: UnsafePointer<Float>, channels: Int, taps: Int) -> [Float] {
