@@ -375,6 +375,70 @@ import Testing
         #expect(order == [3, 4, 1, 5, 2, 0])
     }
 
+    @Test("the radix heap pops a monotone sequence in (value, age) order, -0 and +0 alike")
+    func radixHeapOrder() {
+        var random = SeededRandom(seed: 7)
+        var radix = WatershedRadixHeap(floor: .init(value: -.infinity, age: 0, index: -1))
+        var reference: [WatershedHeap.Item] = []
+        var popped: [WatershedHeap.Item] = []
+        var age: Int32 = 0
+        var floor = -Double.infinity
+        for round in 0..<4000 {
+            // Pushes never go below the last pop, and reuse a few values so ages decide.
+            for _ in 0..<Int.random(in: 0...3, using: &random) {
+                age += 1
+                let choices: [Double] = [-0.0, 0, 0.25, 1e-300, 3, -2.5, Double(round) / 7]
+                let value = max(floor, choices.randomElement(using: &random)!)
+                let item = WatershedHeap.Item(value: value, age: age, index: Int32(age))
+                radix.push(item)
+                reference.append(item)
+            }
+            guard round % 3 != 0, let item = radix.pop() else { continue }
+            popped.append(item)
+            floor = item.value
+        }
+        while let item = radix.pop() { popped.append(item) }
+        let expected = reference.sorted { $0.value != $1.value ? $0.value < $1.value : $0.age < $1.age }
+        #expect(popped.map(\.index) == expected.map(\.index))
+        #expect(radix.count == 0)
+    }
+
+    @Test("handing the flood to the radix heap once markers no longer tie changes no label")
+    func watershedRadixHandOver() {
+        var random = SeededRandom(seed: 11)
+        for trial in 0..<60 {
+            let width = Int.random(in: 1...40, using: &random), height = Int.random(in: 1...40, using: &random)
+            let count = width * height
+            // Markers tie at -1, -0 and +0, so skimage's heap floods until those are popped and
+            // the radix heap takes over mid-flood; half the other pixels sit on plateaus at 0.5
+            // and 1, where ages decide. Trials from 40 on have continuous values only: no
+            // markers tie, and the radix heap floods from the start.
+            let markers = (0..<count).map { _ in Int.random(in: 0..<12, using: &random) == 0 ? Int32.random(in: 1...4, using: &random) : 0 }
+            let image = markers.map { marker -> Double in
+                guard trial < 40 else { return Double.random(in: -1...2, using: &random) }
+                if marker != 0 { return [-1, -0.0, 0].randomElement(using: &random)! }
+                return Bool.random(using: &random) ? [0.5, 1].randomElement(using: &random)! : Double.random(in: -1...2, using: &random)
+            }
+            let mask = (0..<count).map { _ in UInt8(Int.random(in: 0..<10, using: &random) < 8 ? 1 : 0) }
+            for cost in [WatershedCost.raisedToSource, .pixelValue] {
+                var handedOver = markers, skimageOnly = markers
+                image.withUnsafeBufferPointer { image in
+                    mask.withUnsafeBufferPointer { mask in
+                        handedOver.withUnsafeMutableBufferPointer {
+                            Watershed.flood(image: image, labels: $0, mask: mask, width: width, height: height, cost: cost)
+                        }
+                        skimageOnly.withUnsafeMutableBufferPointer {
+                            Watershed.flood(
+                                image: image, labels: $0, mask: mask, width: width, height: height, cost: cost,
+                                skimageHeapThroughout: true)
+                        }
+                    }
+                }
+                #expect(handedOver == skimageOnly, "trial \(trial), \(width)x\(height), \(cost)")
+            }
+        }
+    }
+
     // MARK: Contours
 
     func contour(_ mask: [UInt8], width: Int) -> InstanceContour.Trace {
