@@ -64,24 +64,7 @@ enum AtomicWrite {
         at path: String, replacing: Bool, _ body: (String) throws -> Void
     ) throws {
         let manager = FileManager.default
-        let cleaned = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
-        var isDirectory: ObjCBool = false
-        let exists = manager.fileExists(atPath: cleaned, isDirectory: &isDirectory)
-        if exists && !replacing {
-            throw ImageFileError(cleaned, "already exists (choose another output directory or allow overwriting)")
-        }
-        if exists && !isDirectory.boolValue {
-            throw ImageFileError(cleaned, "exists and is not a directory")
-        }
-        let parent = (cleaned as NSString).deletingLastPathComponent
-        let name = (cleaned as NSString).lastPathComponent
-        guard !name.isEmpty, name != ".", name != ".." else { throw ImageFileError(path, "not a directory name") }
-        if !parent.isEmpty {
-            isDirectory = false
-            guard manager.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw ImageFileError(cleaned, "the parent directory \(parent) does not exist")
-            }
-        }
+        let (cleaned, parent, name, exists) = try checkDirectoryDestination(path, replacing: replacing)
         let prefix = parent.isEmpty ? "" : parent + "/"
         let temporary = try createTemporaryDirectory("\(prefix).\(name).", for: cleaned)
         do {
@@ -111,6 +94,36 @@ enum AtomicWrite {
             throw ImageFileError(cleaned, "cannot move the finished directory into place: \(message)")
         }
         try? manager.removeItem(atPath: aside)
+    }
+
+    /// Throws the error `writeDirectory(at: path, replacing:)` would throw before writing
+    /// anything: `path` exists (and may not be replaced, or is not a directory), is not a
+    /// directory name, or its parent does not exist. Returns the path without a trailing
+    /// slash, its parent and name, and whether it exists.
+    @discardableResult
+    static func checkDirectoryDestination(_ path: String, replacing: Bool) throws
+        -> (cleaned: String, parent: String, name: String, exists: Bool)
+    {
+        let manager = FileManager.default
+        let cleaned = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        var isDirectory: ObjCBool = false
+        let exists = manager.fileExists(atPath: cleaned, isDirectory: &isDirectory)
+        if exists && !replacing {
+            throw ImageFileError(cleaned, "already exists (choose another output directory or allow overwriting)")
+        }
+        if exists && !isDirectory.boolValue {
+            throw ImageFileError(cleaned, "exists and is not a directory")
+        }
+        let parent = (cleaned as NSString).deletingLastPathComponent
+        let name = (cleaned as NSString).lastPathComponent
+        guard !name.isEmpty, name != ".", name != ".." else { throw ImageFileError(path, "not a directory name") }
+        if !parent.isEmpty {
+            isDirectory = false
+            guard manager.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ImageFileError(cleaned, "the parent directory \(parent) does not exist")
+            }
+        }
+        return (cleaned, parent, name, exists)
     }
 
     /// A new file next to `path` with a random name; O_EXCL so two writers never share one,

@@ -11,30 +11,45 @@ public enum NucleusSegmentation {
         public var postProcessingSeconds: Double
     }
 
+    /// `postProcessor` nil: the defaults, on the segmenter's session threads.
     public static func run(
-        _ image: RGBImage, segmenter: Segmenter, postProcessor: PostProcessor = PostProcessor(),
+        _ image: RGBImage, segmenter: Segmenter, postProcessor: PostProcessor? = nil,
         progress: ((SegmentationProgress) -> Void)? = nil
     ) throws -> Result {
         let inference = try segmenter.segment(image, progress: progress)
         let start = DispatchTime.now().uptimeNanoseconds
+        let postProcessor = postProcessor ?? PostProcessor(threads: segmenter.session.options.threads)
         let maps = inference.maps
-        let instances = try postProcessor.instances(
-            np: maps.nucleusProbability, hv: maps.horizontal + maps.vertical, width: maps.width, height: maps.height)
-        let records: [InstanceRecord]
-        if let typeMap = maps.mostProbableType() {
-            records = try postProcessor.instanceRecords(labels: instances, typeArgmax: typeMap.pixels)
-        } else {
-            records = try postProcessor.instanceRecords(labels: instances)
+        // The type argmax does not need the instances: it is computed beside them.
+        var instances: Swift.Result<InstanceMap, PostProcessingError>?
+        var typeMap: GrayImage<UInt8>?
+        Parallel.forEach(2, threads: postProcessor.threads) { step in
+            if step == 0 {
+                instances = Swift.Result { () throws(PostProcessingError) in
+                    try postProcessor.instances(
+                        np: maps.nucleusProbability, hv: maps.horizontal + maps.vertical, width: maps.width, height: maps.height)
+                }
+            } else {
+                typeMap = maps.mostProbableType()
+            }
         }
-        // types.png: each nucleus's pixels carry its voted type, as HoVer-Net's type map.
-        var typeOf = [Int32: UInt8]()
-        for record in records { typeOf[record.id] = UInt8(clamping: record.type ?? 0) }
+        let instanceMap = try instances!.get()
+        let records: [InstanceRecord]
+        if let typeMap {
+            records = try postProcessor.instanceRecords(labels: instanceMap, typeArgmax: typeMap.pixels)
+        } else {
+            records = try postProcessor.instanceRecords(labels: instanceMap)
+        }
+        // types.png: each nucleus's pixels carry its voted type, as HoVer-Net's type map. The
+        // watershed's ids are its markers' component numbers, at most one per pixel.
+        var typeOf = [UInt8](repeating: 0, count: Int(instanceMap.labels.max() ?? 0) + 1)
+        for record in records { typeOf[Int(record.id)] = UInt8(clamping: record.type ?? 0) }
         var types = GrayImage<UInt8>(width: maps.width, height: maps.height)
-        for (index, label) in instances.labels.enumerated() where label != 0 {
-            types.pixels[index] = typeOf[label] ?? 0
+        for (index, label) in instanceMap.labels.enumerated() where label != 0 {
+            types.pixels[index] = typeOf[Int(label)]
         }
         let output = SegmentationOutput(
-            image: image, instances: LabelMap(width: maps.width, height: maps.height, pixels: instances.labels)!, types: types,
+            image: image, instances: LabelMap(width: maps.width, height: maps.height, pixels: instanceMap.labels)!, types: types,
             nuclei: records.map(\.nucleus), classNames: maps.typeCount > 0 ? segmenter.info.classNames : [])
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return Result(output: output, records: records, inference: inference, postProcessingSeconds: seconds)

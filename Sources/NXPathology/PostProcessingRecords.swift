@@ -90,13 +90,16 @@ extension PostProcessor {
             }
         }
 
+        // Contours are traced per instance, independently: in pieces, each with its own
+        // buffers, joined in id order.
+        let pieces = min(n, 8 * threads)
+        let parts = Parallel.map(pieces, threads: threads) { piece in
         var records: [InstanceRecord] = []
-        records.reserveCapacity(n)
         var crop: [UInt8] = []
         var components: [Int32] = []
         var stack: [Int32] = []
         var sizes: [Int] = []
-        for slot in 0..<n {
+        for slot in (piece * n / pieces)..<((piece + 1) * n / pieces) {
             let id = ids[slot]
             let box = InstanceBoundingBox(rowMin: minY[slot], columnMin: minX[slot], rowMax: maxY[slot] + 1, columnMax: maxX[slot] + 1)
             // The crop with a zero ring around it, as findContours pads its input.
@@ -136,6 +139,8 @@ extension PostProcessor {
                     pixelCount: pixelCount[slot], type: type, typeProbability: probability))
         }
         return records
+        }
+        return parts.flatMap { $0 }
     }
 
     /// The outer border of the largest 8-connected component of a zero-ringed 0/1 crop (ties

@@ -4,9 +4,13 @@
 /// gives every step, constant and choice. Thread-safe: a value with no shared state.
 public struct PostProcessor: Sendable {
     public let options: PostProcessingOptions
+    /// Threads for the steps that do not depend on each other (the foreground and the two
+    /// gradients; the blur and the markers; records' contours). The results do not depend on it.
+    public let threads: Int
 
-    public init(_ options: PostProcessingOptions = PostProcessingOptions()) {
+    public init(_ options: PostProcessingOptions = PostProcessingOptions(), threads: Int = 1) {
         self.options = options
+        self.threads = max(1, threads)
     }
 
     /// Instance labels from `np` (the NP softmax channel 1, height x width, row-major) and
@@ -22,18 +26,21 @@ public struct PostProcessor: Sendable {
         try Self.check(np, name: "np", expected: count)
         try Self.check(hv, name: "hv", expected: 2 * count)
 
-        // Scratch shared by the steps, so no step allocates per pixel or per component.
-        var scratch = Scratch(count: count)
-
         // blb = label(np >= 0.5); remove_small_objects(blb, 10); blb[blb > 0] = 1
-        var foreground = [UInt8](repeating: 0, count: count)
-        for index in 0..<count where np[index] >= options.foregroundThreshold { foreground[index] = 1 }
-        foreground.withUnsafeMutableBufferPointer { removeSmallComponents($0, width: width, height: height, &scratch) }
-
         // h_dir, v_dir = normalize(hv) to [0, 1]; Sobel x of h_dir, Sobel y of v_dir (float64);
         // each normalised to [0, 1] and inverted.
-        let sobelH = gradient(hv, channel: 0, dx: 1, dy: 0, width: width, height: height)
-        let sobelV = gradient(hv, channel: 1, dx: 0, dy: 1, width: width, height: height)
+        var foreground = [UInt8](repeating: 0, count: count)
+        var sobelH: [Float] = [], sobelV: [Float] = []
+        Parallel.forEach(3, threads: threads) { step in
+            switch step {
+            case 0:
+                for index in 0..<count where np[index] >= options.foregroundThreshold { foreground[index] = 1 }
+                var scratch = Scratch(count: count)
+                foreground.withUnsafeMutableBufferPointer { removeSmallComponents($0, width: width, height: height, &scratch) }
+            case 1: sobelH = gradient(hv, channel: 0, dx: 1, dy: 0, width: width, height: height)
+            default: sobelV = gradient(hv, channel: 1, dx: 0, dy: 1, width: width, height: height)
+            }
+        }
 
         // overall = max(sobelh, sobelv) - (1 - blb), negatives to 0 (float64 from here on, as
         // numpy promotes float32 - int32); dist = (1 - overall) * blb;
@@ -50,16 +57,24 @@ public struct PostProcessor: Sendable {
             let border = overall >= options.markerThreshold ? 1 : 0
             markerSeed[index] = Int(foreground[index]) - border > 0 ? 1 : 0
         }
-        // dist = -GaussianBlur(dist, (3, 3), 0): nuclei become basins.
+        // dist = -GaussianBlur(dist, (3, 3), 0): nuclei become basins; beside it, the markers.
         var dist = [Double](repeating: 0, count: count)
-        relief.withUnsafeBufferPointer { source in
-            dist.withUnsafeMutableBufferPointer { destination in
-                GaussianBlur3x3.apply(source, width: width, height: height, into: destination, scratch: scratch.doubles)
+        var labels: [Int32] = []
+        Parallel.forEach(2, threads: threads) { step in
+            if step == 0 {
+                let rows = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)
+                defer { rows.deallocate() }
+                relief.withUnsafeBufferPointer { source in
+                    dist.withUnsafeMutableBufferPointer { destination in
+                        GaussianBlur3x3.apply(source, width: width, height: height, into: destination, scratch: rows)
+                    }
+                }
+                for index in 0..<count { dist[index] = -dist[index] }
+            } else {
+                var scratch = Scratch(count: count)
+                labels = markerSeed.withUnsafeMutableBufferPointer { makeMarkers($0, width: width, height: height, &scratch) }
             }
         }
-        for index in 0..<count { dist[index] = -dist[index] }
-
-        var labels = markerSeed.withUnsafeMutableBufferPointer { makeMarkers($0, width: width, height: height, &scratch) }
         let markers = labels
 
         // watershed(dist, markers=marker, mask=blb)
@@ -76,23 +91,18 @@ public struct PostProcessor: Sendable {
             dist: dist, markers: markers, instances: InstanceMap(checkedWidth: width, height: height, labels: labels))
     }
 
-    /// Work buffers of one run.
+    /// Work buffers of a labelling step, so it allocates nothing per pixel or per component.
     private struct Scratch: ~Copyable {
         let labels: UnsafeMutableBufferPointer<Int32>
-        let doubles: UnsafeMutableBufferPointer<Double>
         var stack: [Int32] = []
         var sizes: [Int] = []
 
         init(count: Int) {
             labels = .allocate(capacity: count)
-            doubles = .allocate(capacity: count)
             stack.reserveCapacity(count)
         }
 
-        deinit {
-            labels.deallocate()
-            doubles.deallocate()
-        }
+        deinit { labels.deallocate() }
     }
 
     /// Clears the 4-connected components of `mask` that have fewer pixels than the minimum.

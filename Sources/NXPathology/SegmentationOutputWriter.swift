@@ -37,39 +37,52 @@ public enum SegmentationOutputWriter {
     public static let fileNames = ["instances.png", "types.png", "overlay.png", "nuclei.json", "nuclei.geojson"]
 
     /// Writes `output` to `directory`; an existing directory is replaced only with
-    /// `overwrite`.
-    public static func write(_ output: SegmentationOutput, to directory: String, overwrite: Bool = false) throws {
-        try write(output, to: directory, overwrite: overwrite, afterEachFile: { _ in })
+    /// `overwrite`. The files are encoded on up to `threads` threads (the overlay's PNG takes
+    /// most of the time).
+    public static func write(_ output: SegmentationOutput, to directory: String, overwrite: Bool = false, threads: Int = 1) throws {
+        try write(output, to: directory, overwrite: overwrite, threads: threads, afterEachFile: { _ in })
+    }
+
+    /// Throws now the error `write` would throw for `directory` before writing anything (it
+    /// exists and may not be replaced, or its parent is missing), so a caller can fail before
+    /// a long job instead of after it.
+    public static func checkDestination(_ directory: String, overwrite: Bool = false) throws {
+        try AtomicWrite.checkDirectoryDestination(directory, replacing: overwrite)
     }
 
     /// `afterEachFile` runs after each file is written (with its name); tests throw from it
     /// to check that a failure part-way leaves nothing behind.
     static func write(
-        _ output: SegmentationOutput, to directory: String, overwrite: Bool, afterEachFile: (String) throws -> Void
+        _ output: SegmentationOutput, to directory: String, overwrite: Bool, threads: Int = 1,
+        afterEachFile: (String) throws -> Void
     ) throws {
         let image = output.image
         for (name, width, height) in [("instances", output.instances.width, output.instances.height), ("types", output.types.width, output.types.height)]
         where width != image.width || height != image.height {
             throw ImageFileError(directory, "the \(name) map is \(width)x\(height) but the image is \(image.width)x\(image.height)")
         }
-        try AtomicWrite.writeDirectory(at: directory, replacing: overwrite) { temporary in
-            func emit(_ name: String, _ encode: () throws -> [UInt8]) throws {
-                let path = "\(temporary)/\(name)"
-                let bytes: [UInt8]
-                do { bytes = try encode() } catch let error as JSONTextError {
-                    throw ImageFileError("\(directory)/\(name)", error.message)
-                } catch let error as ImageFileError {
-                    throw ImageFileError("\(directory)/\(name)", error.message)
-                }
-                try AtomicWrite.write(bytes, to: path)
-                try afterEachFile(name)
-            }
-            try emit("nuclei.json") { try NucleiJSON.encode(output.nuclei, magnification: output.magnification) }
-            try emit("nuclei.geojson") { try NucleiGeoJSON.encode(output.nuclei, classNames: output.classNames) }
-            try emit("types.png") { try PNGWriter.encode(output.types) }
-            try emit("instances.png") { try PNGWriter.encode(PNGWriter.sixteenBit(output.instances, path: "instances.png")) }
-            try emit("overlay.png") {
+        // The overlay first, so that on two threads the other four encode beside it.
+        let encoders: [(name: String, encode: () throws -> [UInt8])] = [
+            ("overlay.png", {
                 try PNGWriter.encode(OverlayRenderer.render(image: image, nuclei: output.nuclei, classNames: output.classNames))
+            }),
+            ("nuclei.json", { try NucleiJSON.encode(output.nuclei, magnification: output.magnification) }),
+            ("nuclei.geojson", { try NucleiGeoJSON.encode(output.nuclei, classNames: output.classNames) }),
+            ("types.png", { try PNGWriter.encode(output.types) }),
+            ("instances.png", { try PNGWriter.encode(PNGWriter.sixteenBit(output.instances, path: "instances.png")) }),
+        ]
+        let files = try Parallel.map(encoders.count, threads: threads) { index in
+            let (name, encode) = encoders[index]
+            do { return try encode() } catch let error as JSONTextError {
+                throw ImageFileError("\(directory)/\(name)", error.message)
+            } catch let error as ImageFileError {
+                throw ImageFileError("\(directory)/\(name)", error.message)
+            }
+        }
+        try AtomicWrite.writeDirectory(at: directory, replacing: overwrite) { temporary in
+            for (encoder, bytes) in zip(encoders, files) {
+                try AtomicWrite.write(bytes, to: "\(temporary)/\(encoder.name)")
+                try afterEachFile(encoder.name)
             }
         }
     }

@@ -1,7 +1,6 @@
 import Dispatch
 import NXIR
 import NXRuntime
-import Synchronization
 
 /// Runs a segmentation model over an image of any size: cuts it into tiles (`TileLayout`),
 /// runs them through a `Session` in batches, several batches side by side, and stitches
@@ -171,12 +170,9 @@ public final class Segmenter: Sendable {
     private func runSideBySide(_ feeds: [Tensor]) throws -> [[String: Tensor]] {
         if feeds.count == 1 { return [try session.run([inputName: feeds[0]])] }
         let threads = max(1, session.options.threads / feeds.count)
-        let results = Mutex([Result<[String: Tensor], any Error>?](repeating: nil, count: feeds.count))
-        DispatchQueue.concurrentPerform(iterations: feeds.count) { index in
-            let result = Result { try session.run([inputName: feeds[index]], threads: threads) }
-            results.withLock { $0[index] = result }
+        return try Parallel.map(feeds.count, threads: feeds.count) { index in
+            try session.run([inputName: feeds[index]], threads: threads)
         }
-        return try results.withLock { $0 }.map { try $0!.get() }
     }
 
     /// The output `name`, checked to be float32 `[batch, channels, outputSize, outputSize]`

@@ -22,6 +22,7 @@ struct Segment: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let clock = Date()
+            try SegmentationOutputWriter.checkDestination(out, overwrite: overwrite)
             let picture = try PNGImage.read(path: image)
             let loaded = try ONNXReader.read(path: model)
             let segmenter = try Segmenter(model: loaded, sessionOptions: SessionOptions(threads: threads), batchSize: batchSize,
@@ -31,7 +32,7 @@ struct Segment: ParsableCommand {
             let result = try NucleusSegmentation.run(picture, segmenter: segmenter) { bar.update($0) }
             bar.finish()
             let writeStart = Date()
-            try SegmentationOutputWriter.write(result.output, to: out, overwrite: overwrite)
+            try SegmentationOutputWriter.write(result.output, to: out, overwrite: overwrite, threads: segmenter.session.options.threads)
             let writeSeconds = Date().timeIntervalSince(writeStart)
             let tileMACs = Self.macsPerTile(loaded, segmenter: segmenter)
             summarize(

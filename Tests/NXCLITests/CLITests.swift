@@ -80,6 +80,11 @@ import NXIR
         #expect(!FileManager.default.fileExists(atPath: "/tmp/never.onnx"))
         let notModel = try nx(["inspect", "\(Self.repositoryRoot)/README.md"])
         #expect(notModel.status == 1 && notModel.errors.hasPrefix("nx: error: ") && notModel.errors.contains("README.md"))
+        // `segment` checks its output folder before any work: the model named here does not
+        // exist, and the error is still the folder's.
+        let noParent = try nx(["segment", "\(Self.repositoryRoot)/Tests/Fixtures/he/sample.png", "--model", "/nonexistent/model.onnx",
+            "--out", "/nonexistent/folder/out", "--quiet"])
+        #expect(noParent.status == 1 && noParent.errors.contains("/nonexistent/folder/out") && noParent.errors.contains("parent directory"))
     }
 
     @Test func runWritesOutputsAndRejectsMissingInputs() throws {

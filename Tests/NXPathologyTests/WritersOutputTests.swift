@@ -94,6 +94,31 @@ struct WritersOutputTests {
         #expect(NucleiGeoJSON.ring(dot) == [.init(x: 60, y: 2), .init(x: 61, y: 2), .init(x: 61, y: 3), .init(x: 60, y: 3), .init(x: 60, y: 2)])
     }
 
+    /// Encoding on several threads writes the same bytes as on one.
+    @Test func threadsDoNotChangeTheFiles() throws {
+        let parent = try TemporaryDirectory()
+        try SegmentationOutputWriter.write(Self.sample(), to: parent.file("one"), threads: 1)
+        try SegmentationOutputWriter.write(Self.sample(), to: parent.file("three"), threads: 3)
+        for name in SegmentationOutputWriter.fileNames {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: parent.file("one/\(name)")))
+                == Data(contentsOf: URL(fileURLWithPath: parent.file("three/\(name)"))), "\(name)")
+        }
+    }
+
+    /// The destination check throws what writing would, before any work: `nx segment` runs it
+    /// before loading the model, not after a long job.
+    @Test func destinationIsCheckedUpFront() throws {
+        let parent = try TemporaryDirectory()
+        try SegmentationOutputWriter.checkDestination(parent.file("new"))
+        let missing = #expect(throws: ImageFileError.self) { try SegmentationOutputWriter.checkDestination(parent.file("absent/new")) }
+        #expect(missing?.message.contains("parent directory") == true)
+        try SegmentationOutputWriter.write(Self.sample(), to: parent.file("done"))
+        let existing = #expect(throws: ImageFileError.self) { try SegmentationOutputWriter.checkDestination(parent.file("done")) }
+        #expect(existing?.message.contains("already exists") == true)
+        try SegmentationOutputWriter.checkDestination(parent.file("done"), overwrite: true)
+        #expect(try parent.contents() == ["done"], "checking creates nothing")
+    }
+
     /// Python's json reads both files; the GeoJSON is what QuPath imports (FeatureCollection,
     /// Polygon features with closed rings of at least four positions, detection objects with
     /// a classification name and colour).
