@@ -2,7 +2,7 @@
 # Issue 6's benchmark, one command: ours against ONNX Runtime on the same .onnx files, then
 # `nx segment`'s overhead over pure inference. A benchmark, not a test: it asserts nothing.
 #
-#   Benchmarks/run_all.sh            # about 20 minutes on 2 cores
+#   Benchmarks/run_all.sh            # about 25 minutes on 2 cores
 #   ROUNDS=15 RUNS=2 THREADS="1 2" Benchmarks/run_all.sh
 #
 # Models (made with nx export, seeded weights; speed does not depend on the values):
@@ -10,8 +10,10 @@
 # model, thread count and runtime gets ROUNDS x RUNS timed runs (>= 30), the two runtimes
 # alternating round by round (Benchmarks/compare_ort.py). Many short rounds: the host's
 # slow phases last seconds, and with 6 rounds of 5 one of them fell on one runtime's
-# rounds and moved a ratio by 0.5. Results: the table on stdout and
-# JSON in $WORK.
+# rounds and moved a ratio by 0.5. `nx segment` runs SEGMENT_REPEATS jobs (5), each
+# bracketed by single-tile benchmarks, and reports the median: a 16 s job is one sample of
+# the host's speed, and in one job of three the inference alone ran 5-8% slower than the
+# benchmarks around it. Results: the table on stdout and JSON in $WORK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${WORK:-Tests/Fixtures/generated/bench}
@@ -41,4 +43,4 @@ pytorch=Tests/Fixtures/generated/runtime/convnext_tiny_opset17.onnx
   --threads $threads --rounds "$rounds" --runs "$runs" --json "$work/compare_ort.json"
 echo
 .venv/bin/python Benchmarks/segment_overhead.py "$work/target_image.png" "$work/histonext_tiny_270.onnx" \
-  --threads 2 --repeats "${SEGMENT_REPEATS:-3}" --json "$work/segment_overhead.json"
+  --threads 2 --repeats "${SEGMENT_REPEATS:-5}" --json "$work/segment_overhead.json"

@@ -130,25 +130,30 @@ public final class Segmenter: Sendable {
             statistics.peakTilesHeld = max(statistics.peakTilesHeld, tilesHeld)
             timings.tilePreparation += seconds(since: begin)
 
+            // Each batch's outputs become probabilities on the thread that ran it, beside the
+            // other runs; only copying them into the strips is left for this thread.
             begin = DispatchTime.now().uptimeNanoseconds
-            let results = try runSideBySide(feeds)
-            timings.inference += seconds(since: begin)
+            let knownTypes = typeCount
+            let converted = try runSideBySide(feeds) { index, outputs in
+                try probabilities(outputs, tiles: batches[index].count, slots: feeds[index].shape[0], knownTypes: knownTypes)
+            }
+            let conversion = converted.map(\.seconds).max() ?? 0
+            timings.inference += seconds(since: begin) - conversion
             tilesHeld -= roundTiles.count
 
             begin = DispatchTime.now().uptimeNanoseconds
-            for (tiles, (feed, outputs)) in zip(batches, zip(feeds, results)) {
-                let slots = feed.shape[0]
-                let np = try checkedOutput(outputs, info.npOutput, channels: 2, batch: slots)
-                let hv = try checkedOutput(outputs, info.hvOutput, channels: 2, batch: slots)
-                let tp = try info.tpOutput.map { try checkedOutput(outputs, $0, channels: typeCount, batch: slots) }
-                if let tp, typeCount == nil { typeCount = tp.shape[1] }
-                let types = tp?.shape[1] ?? 0
-                if stitcher == nil { stitcher = StripStitcher(layout: layout, channels: 3 + types) }
-                place(tiles, np: np, hv: hv, tp: tp, types: types, into: stitcher!)
+            for (tiles, batch) in zip(batches, converted) {
+                if info.tpOutput != nil, typeCount == nil { typeCount = batch.types }
+                if stitcher == nil { stitcher = StripStitcher(layout: layout, channels: batch.channels) }
+                guard batch.channels == stitcher!.channels else {
+                    throw ModelContractError.output(
+                        name: info.tpOutput ?? info.npOutput, message: "has \(batch.types) types in one batch and \(stitcher!.channels - 3) in another")
+                }
+                place(tiles, batch, into: stitcher!)
                 statistics.batches += 1
-                statistics.tilesComputed += slots
+                statistics.tilesComputed += batch.slots
             }
-            timings.stitching += seconds(since: begin)
+            timings.stitching += seconds(since: begin) + conversion
 
             done += roundTiles.count
             progress?(SegmentationProgress(tilesDone: done, tilesTotal: layout.count))
@@ -166,12 +171,15 @@ public final class Segmenter: Sendable {
     }
 
     /// Runs each batch through the session at once, the session's threads split evenly between
-    /// them; the outputs in order, or the first batch's error.
-    private func runSideBySide(_ feeds: [Tensor]) throws -> [[String: Tensor]] {
-        if feeds.count == 1 { return [try session.run([inputName: feeds[0]])] }
+    /// them, and hands each batch's outputs to `convert` on the thread that ran it; the
+    /// results in order, or the first batch's error.
+    private func runSideBySide<Converted>(
+        _ feeds: [Tensor], _ convert: (Int, [String: Tensor]) throws -> Converted
+    ) throws -> [Converted] {
+        if feeds.count == 1 { return [try convert(0, try session.run([inputName: feeds[0]]))] }
         let threads = max(1, session.options.threads / feeds.count)
         return try Parallel.map(feeds.count, threads: feeds.count) { index in
-            try session.run([inputName: feeds[index]], threads: threads)
+            try convert(index, try session.run([inputName: feeds[index]], threads: threads))
         }
     }
 
@@ -194,11 +202,28 @@ public final class Segmenter: Sendable {
         return tensor
     }
 
-    /// Converts each tile's logits to probabilities and hands them to the stitcher:
-    /// channel 0 softmax(np)[1], channels 1-2 hv, channels 3... softmax(tp).
-    private func place(_ tiles: [Tile], np: Tensor, hv: Tensor, tp: Tensor?, types: Int, into stitcher: StripStitcher) {
+    /// A batch's tiles as probabilities, tile by tile, each `channels` planes of
+    /// `outputSize`²: channel 0 softmax(np)[1], channels 1-2 hv, channels 3... softmax(tp).
+    private struct ConvertedBatch {
+        let planes: [Float]
+        let types: Int
+        /// Samples the model computed (a fixed batch pads the last one).
+        let slots: Int
+        let seconds: Double
+        var channels: Int { 3 + types }
+    }
+
+    /// Checks a batch's outputs and converts the logits of its first `tiles` samples.
+    private func probabilities(_ outputs: [String: Tensor], tiles: Int, slots: Int, knownTypes: Int?) throws -> ConvertedBatch {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let np = try checkedOutput(outputs, info.npOutput, channels: 2, batch: slots)
+        let hv = try checkedOutput(outputs, info.hvOutput, channels: 2, batch: slots)
+        let tp = try info.tpOutput.map { try checkedOutput(outputs, $0, channels: knownTypes, batch: slots) }
+        let types = tp?.shape[1] ?? 0
         let size = info.geometry.outputSize
         let plane = size * size
+        let channels = 3 + types
+        var planes = [Float](repeating: 0, count: tiles * channels * plane)
         np.withUnsafeBytes { npBytes in
             hv.withUnsafeBytes { hvBytes in
                 withOptionalBytes(tp) { tpBytes in
@@ -206,31 +231,49 @@ public final class Segmenter: Sendable {
                     let hvValues = hvBytes.assumingMemoryBound(to: Float.self)
                     let tpValues = tpBytes?.assumingMemoryBound(to: Float.self)
                     var logits = [Float](repeating: 0, count: types)
-                    for (slot, tile) in tiles.enumerated() {
-                        let npBase = slot * 2 * plane, hvBase = slot * 2 * plane, tpBase = slot * types * plane
-                        stitcher.place(tile) { destination, rowStride, channelStride in
-                            for i in 0..<size {
-                                for j in 0..<size {
-                                    let source = i * size + j
-                                    let target = destination + i * rowStride + j
-                                    // softmax over 2 channels, channel 1: 1 / (1 + e^(l0 - l1)).
-                                    target[0] = 1 / (1 + expf(npValues[npBase + source] - npValues[npBase + plane + source]))
-                                    target[channelStride] = hvValues[hvBase + source]
-                                    target[2 * channelStride] = hvValues[hvBase + plane + source]
-                                    guard let tpValues else { continue }
-                                    var largest = -Float.infinity
-                                    for t in 0..<types {
-                                        logits[t] = tpValues[tpBase + t * plane + source]
-                                        largest = max(largest, logits[t])
-                                    }
-                                    var sum: Float = 0
-                                    for t in 0..<types {
-                                        logits[t] = expf(logits[t] - largest)
-                                        sum += logits[t]
-                                    }
-                                    for t in 0..<types { target[(3 + t) * channelStride] = logits[t] / sum }
+                    planes.withUnsafeMutableBufferPointer { planes in
+                        for slot in 0..<tiles {
+                            let npBase = slot * 2 * plane, hvBase = slot * 2 * plane, tpBase = slot * types * plane
+                            let target = planes.baseAddress! + slot * channels * plane
+                            for source in 0..<plane {
+                                // softmax over 2 channels, channel 1: 1 / (1 + e^(l0 - l1)).
+                                target[source] = 1 / (1 + expf(npValues[npBase + source] - npValues[npBase + plane + source]))
+                                target[plane + source] = hvValues[hvBase + source]
+                                target[2 * plane + source] = hvValues[hvBase + plane + source]
+                                guard let tpValues else { continue }
+                                var largest = -Float.infinity
+                                for t in 0..<types {
+                                    logits[t] = tpValues[tpBase + t * plane + source]
+                                    largest = max(largest, logits[t])
                                 }
+                                var sum: Float = 0
+                                for t in 0..<types {
+                                    logits[t] = expf(logits[t] - largest)
+                                    sum += logits[t]
+                                }
+                                for t in 0..<types { target[(3 + t) * plane + source] = logits[t] / sum }
                             }
+                        }
+                    }
+                }
+            }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return ConvertedBatch(planes: planes, types: types, slots: slots, seconds: seconds)
+    }
+
+    /// Copies each tile's probability planes into the stitcher.
+    private func place(_ tiles: [Tile], _ batch: ConvertedBatch, into stitcher: StripStitcher) {
+        let size = info.geometry.outputSize
+        let plane = size * size
+        batch.planes.withUnsafeBufferPointer { planes in
+            for (slot, tile) in tiles.enumerated() {
+                let source = planes.baseAddress! + slot * batch.channels * plane
+                stitcher.place(tile) { destination, rowStride, channelStride in
+                    for channel in 0..<batch.channels {
+                        for row in 0..<size {
+                            (destination + channel * channelStride + row * rowStride)
+                                .update(from: source + channel * plane + row * size, count: size)
                         }
                     }
                 }
