@@ -149,7 +149,7 @@ public final class Segmenter: Sendable {
                     throw ModelContractError.output(
                         name: info.tpOutput ?? info.npOutput, message: "has \(batch.types) types in one batch and \(stitcher!.channels - 3) in another")
                 }
-                place(tiles, batch, into: stitcher!)
+                batch.place(tiles, into: stitcher!)
                 statistics.batches += 1
                 statistics.tilesComputed += batch.slots
             }
@@ -202,93 +202,11 @@ public final class Segmenter: Sendable {
         return tensor
     }
 
-    /// A batch's tiles as probabilities, tile by tile, each `channels` planes of
-    /// `outputSize`²: channel 0 softmax(np)[1], channels 1-2 hv, channels 3... softmax(tp).
-    private struct ConvertedBatch {
-        let planes: [Float]
-        let types: Int
-        /// Samples the model computed (a fixed batch pads the last one).
-        let slots: Int
-        let seconds: Double
-        var channels: Int { 3 + types }
-    }
-
     /// Checks a batch's outputs and converts the logits of its first `tiles` samples.
-    private func probabilities(_ outputs: [String: Tensor], tiles: Int, slots: Int, knownTypes: Int?) throws -> ConvertedBatch {
-        let start = DispatchTime.now().uptimeNanoseconds
+    private func probabilities(_ outputs: [String: Tensor], tiles: Int, slots: Int, knownTypes: Int?) throws -> TileProbabilities {
         let np = try checkedOutput(outputs, info.npOutput, channels: 2, batch: slots)
         let hv = try checkedOutput(outputs, info.hvOutput, channels: 2, batch: slots)
         let tp = try info.tpOutput.map { try checkedOutput(outputs, $0, channels: knownTypes, batch: slots) }
-        let types = tp?.shape[1] ?? 0
-        let size = info.geometry.outputSize
-        let plane = size * size
-        let channels = 3 + types
-        var planes = [Float](repeating: 0, count: tiles * channels * plane)
-        np.withUnsafeBytes { npBytes in
-            hv.withUnsafeBytes { hvBytes in
-                withOptionalBytes(tp) { tpBytes in
-                    let npValues = npBytes.assumingMemoryBound(to: Float.self)
-                    let hvValues = hvBytes.assumingMemoryBound(to: Float.self)
-                    let tpValues = tpBytes?.assumingMemoryBound(to: Float.self)
-                    var logits = [Float](repeating: 0, count: types)
-                    planes.withUnsafeMutableBufferPointer { planes in
-                        for slot in 0..<tiles {
-                            let npBase = slot * 2 * plane, hvBase = slot * 2 * plane, tpBase = slot * types * plane
-                            let target = planes.baseAddress! + slot * channels * plane
-                            for source in 0..<plane {
-                                // softmax over 2 channels, channel 1: 1 / (1 + e^(l0 - l1)).
-                                target[source] = 1 / (1 + expf(npValues[npBase + source] - npValues[npBase + plane + source]))
-                                target[plane + source] = hvValues[hvBase + source]
-                                target[2 * plane + source] = hvValues[hvBase + plane + source]
-                                guard let tpValues else { continue }
-                                var largest = -Float.infinity
-                                for t in 0..<types {
-                                    logits[t] = tpValues[tpBase + t * plane + source]
-                                    largest = max(largest, logits[t])
-                                }
-                                var sum: Float = 0
-                                for t in 0..<types {
-                                    logits[t] = expf(logits[t] - largest)
-                                    sum += logits[t]
-                                }
-                                for t in 0..<types { target[(3 + t) * plane + source] = logits[t] / sum }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return ConvertedBatch(planes: planes, types: types, slots: slots, seconds: seconds)
-    }
-
-    /// Copies each tile's probability planes into the stitcher.
-    private func place(_ tiles: [Tile], _ batch: ConvertedBatch, into stitcher: StripStitcher) {
-        let size = info.geometry.outputSize
-        let plane = size * size
-        batch.planes.withUnsafeBufferPointer { planes in
-            for (slot, tile) in tiles.enumerated() {
-                let source = planes.baseAddress! + slot * batch.channels * plane
-                stitcher.place(tile) { destination, rowStride, channelStride in
-                    for channel in 0..<batch.channels {
-                        for row in 0..<size {
-                            (destination + channel * channelStride + row * rowStride)
-                                .update(from: source + channel * plane + row * size, count: size)
-                        }
-                    }
-                }
-            }
-        }
+        return TileProbabilities(np: np, hv: hv, tp: tp, tiles: tiles, slots: slots, outputSize: info.geometry.outputSize)
     }
 }
-
-private func withOptionalBytes<R>(_ tensor: Tensor?, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
-    if let tensor { return try tensor.withUnsafeBytes { try body($0) } }
-    return try body(nil)
-}
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
