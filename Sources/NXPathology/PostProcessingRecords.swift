@@ -94,51 +94,51 @@ extension PostProcessor {
         // buffers, joined in id order.
         let pieces = min(n, 8 * threads)
         let parts = Parallel.map(pieces, threads: threads) { piece in
-        var records: [InstanceRecord] = []
-        var crop: [UInt8] = []
-        var components: [Int32] = []
-        var stack: [Int32] = []
-        var sizes: [Int] = []
-        for slot in (piece * n / pieces)..<((piece + 1) * n / pieces) {
-            let id = ids[slot]
-            let box = InstanceBoundingBox(rowMin: minY[slot], columnMin: minX[slot], rowMax: maxY[slot] + 1, columnMax: maxX[slot] + 1)
-            // The crop with a zero ring around it, as findContours pads its input.
-            let stride = box.width + 2, rows = box.height + 2
-            crop.removeAll(keepingCapacity: true)
-            crop.append(contentsOf: repeatElement(0, count: stride * rows))
-            for y in 0..<box.height {
-                for x in 0..<box.width where labels[(box.rowMin + y) * width + box.columnMin + x] == id {
-                    crop[(y + 1) * stride + x + 1] = 1
+            var records: [InstanceRecord] = []
+            var crop: [UInt8] = []
+            var components: [Int32] = []
+            var stack: [Int32] = []
+            var sizes: [Int] = []
+            for slot in (piece * n / pieces)..<((piece + 1) * n / pieces) {
+                let id = ids[slot]
+                let box = InstanceBoundingBox(rowMin: minY[slot], columnMin: minX[slot], rowMax: maxY[slot] + 1, columnMax: maxX[slot] + 1)
+                // The crop with a zero ring around it, as findContours pads its input.
+                let stride = box.width + 2, rows = box.height + 2
+                crop.removeAll(keepingCapacity: true)
+                crop.append(contentsOf: repeatElement(0, count: stride * rows))
+                for y in 0..<box.height {
+                    for x in 0..<box.width where labels[(box.rowMin + y) * width + box.columnMin + x] == id {
+                        crop[(y + 1) * stride + x + 1] = 1
+                    }
                 }
-            }
-            let trace = outerContour(
-                &crop, stride: stride, rows: rows, offset: SIMD2(Int32(box.columnMin - 1), Int32(box.rowMin - 1)),
-                components: &components, stack: &stack, sizes: &sizes)
-            // HoVer-Net: "< 3 points dont make a contour, so skip" (on its CHAIN_APPROX_SIMPLE
-            // contour): instances lying on one straight line get no record.
-            if trace.simple.count < 3 { continue }
-            // cv2.moments on the crop, then shifted by the crop origin: m10 / m00 + cmin.
-            let m00 = Double(pixelCount[slot])
-            let m10 = Double(sumX[slot] - pixelCount[slot] * box.columnMin)
-            let m01 = Double(sumY[slot] - pixelCount[slot] * box.rowMin)
-            let centroid = SIMD2(m10 / m00 + Double(box.columnMin), m01 / m00 + Double(box.rowMin))
-            var type: Int? = nil, probability: Double? = nil
-            if types != nil {
-                let vote = typeVotes.withUnsafeBufferPointer {
-                    InstanceTypeVote.vote(
-                        counts: UnsafeBufferPointer(rebasing: $0[(slot * typeCount)..<((slot + 1) * typeCount)]),
-                        pixelCount: pixelCount[slot])
+                let trace = outerContour(
+                    &crop, stride: stride, rows: rows, offset: SIMD2(Int32(box.columnMin - 1), Int32(box.rowMin - 1)),
+                    components: &components, stack: &stack, sizes: &sizes)
+                // HoVer-Net: "< 3 points dont make a contour, so skip" (on its CHAIN_APPROX_SIMPLE
+                // contour): instances lying on one straight line get no record.
+                if trace.simple.count < 3 { continue }
+                // cv2.moments on the crop, then shifted by the crop origin: m10 / m00 + cmin.
+                let m00 = Double(pixelCount[slot])
+                let m10 = Double(sumX[slot] - pixelCount[slot] * box.columnMin)
+                let m01 = Double(sumY[slot] - pixelCount[slot] * box.rowMin)
+                let centroid = SIMD2(m10 / m00 + Double(box.columnMin), m01 / m00 + Double(box.rowMin))
+                var type: Int? = nil, probability: Double? = nil
+                if types != nil {
+                    let vote = typeVotes.withUnsafeBufferPointer {
+                        InstanceTypeVote.vote(
+                            counts: UnsafeBufferPointer(rebasing: $0[(slot * typeCount)..<((slot + 1) * typeCount)]),
+                            pixelCount: pixelCount[slot])
+                    }
+                    type = vote.type
+                    probability = vote.probability
                 }
-                type = vote.type
-                probability = vote.probability
+                records.append(
+                    InstanceRecord(
+                        id: id, boundingBox: box, centroid: centroid,
+                        contour: options.contourApproximation == .none ? trace.all : trace.simple,
+                        pixelCount: pixelCount[slot], type: type, typeProbability: probability))
             }
-            records.append(
-                InstanceRecord(
-                    id: id, boundingBox: box, centroid: centroid,
-                    contour: options.contourApproximation == .none ? trace.all : trace.simple,
-                    pixelCount: pixelCount[slot], type: type, typeProbability: probability))
-        }
-        return records
+            return records
         }
         return parts.flatMap { $0 }
     }
