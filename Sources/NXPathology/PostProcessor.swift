@@ -71,8 +71,7 @@ public struct PostProcessor: Sendable {
                 }
                 for index in 0..<count { dist[index] = -dist[index] }
             } else {
-                var scratch = Scratch(count: count)
-                labels = markerSeed.withUnsafeMutableBufferPointer { makeMarkers($0, width: width, height: height, &scratch) }
+                labels = markerSeed.withUnsafeMutableBufferPointer { makeMarkers($0, width: width, height: height) }
             }
         }
         let markers = labels
@@ -91,7 +90,8 @@ public struct PostProcessor: Sendable {
             dist: dist, markers: markers, instances: InstanceMap(checkedWidth: width, height: height, labels: labels))
     }
 
-    /// Work buffers of a labelling step, so it allocates nothing per pixel or per component.
+    /// Work buffers of the small-component removal, so it allocates nothing per pixel or per
+    /// component.
     private struct Scratch: ~Copyable {
         let labels: UnsafeMutableBufferPointer<Int32>
         var stack: [Int32] = []
@@ -119,10 +119,11 @@ public struct PostProcessor: Sendable {
 
     /// binary_fill_holes; opening with the elliptical element; label (4-connected);
     /// remove_small_objects: the watershed's markers, from the marker seed (modified).
-    private func makeMarkers(
-        _ seed: UnsafeMutableBufferPointer<UInt8>, width: Int, height: Int, _ scratch: inout Scratch
-    ) -> [Int32] {
-        MorphologyFillHoles.fill(seed, width: width, height: height, stack: &scratch.stack)
+    private func makeMarkers(_ seed: UnsafeMutableBufferPointer<UInt8>, width: Int, height: Int) -> [Int32] {
+        var stack: [Int32] = []
+        stack.reserveCapacity(seed.count)
+        var sizes: [Int] = []
+        MorphologyFillHoles.fill(seed, width: width, height: height, stack: &stack)
         let opening = MorphologyOpening(
             element: .ellipse(width: options.openingKernelSize, height: options.openingKernelSize))
         var morphology = [UInt8](repeating: 0, count: seed.count)
@@ -136,8 +137,8 @@ public struct PostProcessor: Sendable {
         labels.withUnsafeMutableBufferPointer { labels in
             let found = Labeling.label(
                 UnsafeBufferPointer(seed), width: width, height: height, connectivity: .four, into: labels,
-                stack: &scratch.stack)
-            Labeling.removeSmallObjects(labels, labelCount: found, minimumSize: options.minimumObjectSize, sizes: &scratch.sizes)
+                stack: &stack)
+            Labeling.removeSmallObjects(labels, labelCount: found, minimumSize: options.minimumObjectSize, sizes: &sizes)
         }
         return labels
     }

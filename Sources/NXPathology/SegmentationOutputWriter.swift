@@ -61,6 +61,8 @@ public enum SegmentationOutputWriter {
         where width != image.width || height != image.height {
             throw ImageFileError(directory, "the \(name) map is \(width)x\(height) but the image is \(image.width)x\(image.height)")
         }
+        // A destination that cannot be written fails before any encoding.
+        try AtomicWrite.checkDirectoryDestination(directory, replacing: overwrite)
         // The overlay first, so that on two threads the other four encode beside it.
         let encoders: [(name: String, encode: () throws -> [UInt8])] = [
             ("overlay.png", {
